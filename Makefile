@@ -1,0 +1,82 @@
+# openser_py top-level Makefile (OpenSER style: `make`, `make install`,
+# `make modules-readme`, ...).  Knobs live in Makefile.defs.
+include Makefile.defs
+
+VPY := $(VENV)/bin/python
+# the interpreter that runs build steps: the venv's once it exists
+BPY = $(if $(wildcard $(VPY)),$(VPY),$(PYTHON))
+CFG ?= etc/openser/openser.cfg
+PYTEST_ARGS ?=
+
+.PHONY: all build-config tables venv run test test-prereqs bench-parser \
+	install modules-readme modules-docbook dbschema-docbook clean help
+
+all: build-config tables
+
+help:
+	@echo "make            build config + parser tables"
+	@echo "make run        venv, install, run openser in the foreground on 127.0.0.1:5060"
+	@echo "make test       install test prerequisites (sipp when root) and run pytest"
+	@echo "make bench-parser  SIP parser benchmark"
+	@echo "make install PREFIX=/usr/local"
+
+# -- generated build configuration (Makefile.defs -> Python) ------------------
+build-config:
+	@$(BPY) -m openser_py.tools.gen_build_config --defs="$(DEFS)" \
+		--include "$(include_modules)" --exclude "$(exclude_modules)" \
+		-o openser_py/_build_config.py
+
+tables:
+	@if [ -f openser_py/cfg/build_tables.py ]; then \
+		$(BPY) -B -m openser_py.cfg.build_tables openser_py/cfg; fi
+
+# -- virtual environment ------------------------------------------------------
+$(VPY):
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && apt-get install -y -qq python3-venv && \
+			$(PYTHON) -m venv $(VENV); \
+		else echo "python3 -m venv failed: install python3-venv" >&2; exit 1; fi; }
+	$(VPY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: $(VPY) setup.py setup.cfg
+	$(VPY) -m pip install -q -e '.[test]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+# -- the two README commands --------------------------------------------------
+run: venv all
+	$(VENV)/bin/openser --parse-msg etc/openser/sample-invite.sip
+	@echo "(the server proper arrives with issue #4; see README)"
+
+test-prereqs: venv all
+	@if ! command -v sipp >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing sip-tester (sipp)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq sip-tester; \
+		else echo "note: sipp is missing and we are not root: sipp tests will skip (fail under CI=true)"; fi; fi
+
+test: test-prereqs
+	$(VPY) -m pytest $(PYTEST_ARGS)
+
+# -- benchmarks (never timed unit tests) --------------------------------------
+bench-parser: venv all
+	$(VPY) benchmarks/bench_parser.py
+
+# -- install ------------------------------------------------------------------
+# PIP_FLAGS e.g. "--prefix $(PREFIX)" or "--user"; launchers are bound to $(PYTHON)
+PIP_FLAGS ?=
+install: all
+	$(PYTHON) -m pip install -q $(PIP_FLAGS) .
+	$(PYTHON) -m openser_py.tools.install --sbin "$(SBIN_DIR)" --cfg "$(CFG_DIR)"
+
+# -- documentation generated from the code ------------------------------------
+modules-readme modules-docbook dbschema-docbook:
+	@if [ -f openser_py/tools/docgen.py ]; then $(BPY) -m openser_py.tools.docgen $@; \
+	else echo "$@: no generator yet (arrives with the module API, issue #3/#6)"; fi
+
+clean:
+	find . -name __pycache__ -prune -exec rm -rf {} +
+	rm -f openser_py/_build_config.py openser_py/cfg/_parsetab.py

@@ -1,0 +1,1 @@
+"""The openser_py core: logging, errors, process model, routing engine."""

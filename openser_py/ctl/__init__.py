@@ -1,0 +1,1 @@
+"""Control tools: openserctl, openserdbctl, openserunix."""

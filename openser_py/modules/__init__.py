@@ -1,0 +1,1 @@
+"""Built-in modules: one package per module, each with one ``exports`` object."""

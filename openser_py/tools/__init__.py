@@ -1,0 +1,1 @@
+"""Build and developer tools (run by the Makefile and setup.py)."""

@@ -1,0 +1,82 @@
+"""The LM_* logging core: levels, stderr format, raw LOG, module prefix."""
+import os
+import re
+
+import pytest
+
+from openser_py.core import dprint
+
+
+@pytest.fixture
+def capture(tmp_path):
+    """Point the stderr sink at a file; restore the state afterwards."""
+    path = tmp_path / "log"
+    fd = os.open(str(path), os.O_WRONLY | os.O_CREAT, 0o600)
+    saved = (dprint.state.fd, dprint.state.debug, dprint.state.stderr,
+             dprint.state.color)
+    dprint.state.fd, dprint.state.stderr, dprint.state.color = fd, True, False
+    yield lambda: path.read_text()
+    os.close(fd)
+    (dprint.state.fd, dprint.state.debug, dprint.state.stderr,
+     dprint.state.color) = saved
+
+
+def test_stderr_format_has_time_pid_tag_module_function(capture):
+    dprint.set_debug(dprint.L_NOTICE)
+    dprint.LM_ERR("bad thing %d", 42)
+    line = capture()
+    assert re.match(r"^[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \[%d\] "
+                    r"ERROR:tests:test_stderr_format_has_time_pid_tag_module_function: "
+                    r"bad thing 42\n$" % os.getpid(), line), line
+
+
+def test_levels_filter_by_debug(capture):
+    dprint.set_debug(dprint.L_WARN)
+    dprint.LM_INFO("info hidden")
+    dprint.LM_NOTICE("notice hidden")
+    dprint.LM_WARN("warn shown")
+    dprint.LM_ERR("err shown")
+    out = capture()
+    assert "hidden" not in out
+    assert "WARNING:" in out and "ERROR:" in out
+
+
+def test_debug_level_4_prints_dbg(capture):
+    dprint.set_debug(dprint.L_DBG)
+    dprint.LM_DBG("x=%s", "y")
+    assert "DBG:tests:test_debug_level_4_prints_dbg: x=y" in capture() and "x=y" in capture()
+
+
+def test_raw_log_has_no_prefix_but_time_and_pid(capture):
+    dprint.set_debug(dprint.L_INFO)
+    dprint.LOG(dprint.L_INFO, "raw text\n")
+    out = capture()
+    assert out.endswith("] raw text\n")
+    assert "INFO" not in out
+
+
+def test_bad_format_args_do_not_raise(capture):
+    dprint.set_debug(dprint.L_INFO)
+    dprint.LM_INFO("two %s %s", "only-one")
+    assert "two %s %s" in capture()
+
+
+def test_module_name_from_modules_package():
+    ns = {"__name__": "openser_py.modules.tm.t_funcs"}
+    exec("def t_relay():\n    return _origin(1)\n", ns)  # noqa: S102
+    ns["_origin"] = dprint._origin
+    assert ns["t_relay"]() == "tm:t_relay"
+
+
+def test_color_only_when_asked(capture):
+    dprint.set_debug(dprint.L_INFO)
+    dprint.state.color = True
+    dprint.LM_INFO("coloured")
+    assert "\033[36;1mINFO\033[0m:" in capture()
+
+
+def test_facility_names_case_insensitive():
+    import syslog
+    assert dprint.facility_by_name("log_local0") == syslog.LOG_LOCAL0
+    with pytest.raises(KeyError):
+        dprint.facility_by_name("LOG_NOPE")
