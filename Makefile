@@ -73,9 +73,8 @@ install: all
 	$(PYTHON) -m openser_py.tools.install --sbin "$(SBIN_DIR)" --cfg "$(CFG_DIR)"
 
 # -- documentation generated from the code ------------------------------------
-modules-readme modules-docbook dbschema-docbook:
-	@if [ -f openser_py/tools/docgen.py ]; then $(BPY) -m openser_py.tools.docgen $@; \
-	else echo "$@: no generator yet (arrives with the module API, issue #3/#6)"; fi
+modules-readme modules-docbook dbschema-docbook: build-config
+	@$(BPY) -m openser_py.tools.docgen $@
 
 clean:
 	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -66,6 +66,13 @@ def build_arg_parser():
     add("-G", dest="pgid_file", metavar="file", help="create a pgid file")
     add("--parse-msg", dest="parse_msg", metavar="MSGFILE",
         help="parse a SIP message from a file and print what the parser sees")
+    add("--trace-msg", dest="trace_msg", metavar="MSGFILE",
+        help="run one SIP message from a file through the routing script "
+             "(no network): print every statement, condition and the result")
+    add("--trace-src", dest="trace_src", metavar="IP:PORT",
+        default="192.0.2.10:5060", help="source address for --trace-msg")
+    add("--trace-proto", dest="trace_proto", default="udp",
+        choices=("udp", "tcp", "tls"), help="transport for --trace-msg")
     return ap
 
 
@@ -126,9 +133,13 @@ def main(argv=None):
     if args.parse_msg:
         return cmd_parse_msg(args.parse_msg)
     cfg_file = args.cfg_file or os.path.join("etc", "openser", "openser.cfg")
+    if args.trace_msg:
+        from openser_py.core import trace
+        return trace.run_trace(cfg_file, args.trace_msg, args.trace_src,
+                               args.trace_proto)
     if args.check or args.check_full:
-        from openser_py.core import cfgcheck
-        return cfgcheck.check_file(cfg_file)
+        from openser_py.core import cfgload
+        return cfgload.check_file(cfg_file)
     dprint.LM_CRIT("the server proper (master, workers, shm, transports) is "
                    "not built yet: it arrives with issue #4; use -c to check "
                    "a config or --parse-msg to run the message layer")

@@ -72,7 +72,7 @@ if hasattr(syslog, "LOG_FTP"):
 class _State:
     """Process-wide logging settings (copied into children by fork)."""
     __slots__ = ("debug", "stderr", "facility", "name", "color", "fd",
-                 "syslog_open")
+                 "syslog_open", "saved_debug")
 
     def __init__(self):
         self.debug = L_NOTICE
@@ -82,6 +82,7 @@ class _State:
         self.color = None           # None: decide from isatty + NO_COLOR
         self.fd = 2
         self.syslog_open = False
+        self.saved_debug = None
 
 
 state = _State()
@@ -90,6 +91,20 @@ state = _State()
 def set_debug(level):
     """Set the process's debug level (values above 4 behave as 4)."""
     state.debug = int(level)
+
+
+def set_proc_debug(level):
+    """``setdebug(n)``: override the level in this process only."""
+    if state.saved_debug is None:
+        state.saved_debug = state.debug
+    state.debug = int(level)
+
+
+def reset_proc_debug():
+    """``setdebug()``: back to the configured level."""
+    if state.saved_debug is not None:
+        state.debug = state.saved_debug
+        state.saved_debug = None
 
 
 def get_debug():

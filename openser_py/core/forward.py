@@ -1,0 +1,213 @@
+"""Stateless forwarding and the one place that sends SIP (OpenSER ``forward.c``).
+
+Everything that leaves the server goes through :func:`msg_send`, which hands
+the bytes to the installed *sender* (the transports install the real one;
+``openser --trace-msg`` and tests install a recorder).  Destinations are
+resolved here: a URI or ``[proto:]host[:port]`` becomes
+``(proto, ip, port)`` with A/AAAA lookups through the system resolver
+(RFC 3263 NAPTR/SRV is not done: see the README).
+"""
+import ipaddress
+import socket
+
+from openser_py.core.dprint import LM_ERR
+from openser_py.core.errors import E_BAD_ADDRESS, E_NO_SOCKET, E_SEND
+from openser_py.core.ip_addr import (AF_INET6, PROTO_BY_NAME, PROTO_NAMES,
+                                     PROTO_TCP, PROTO_TLS, PROTO_UDP, af_of)
+from openser_py.parser import msg_translator
+from openser_py.parser.errors import SipParseError
+from openser_py.parser.parse_uri import parse_uri
+
+_sender = None
+_sockets = []
+
+
+def set_sender(fn):
+    """Install ``fn(send_sock, proto, ip, port, data) -> bool``; return the old one."""
+    global _sender
+    old, _sender = _sender, fn
+    return old
+
+
+def set_sockets(sockets):
+    """The listening sockets outgoing messages may be sent from."""
+    global _sockets
+    _sockets = list(sockets)
+
+
+def get_sockets():
+    """The current listening sockets."""
+    return _sockets
+
+
+def get_send_socket(proto, af, force=None):
+    """The socket to send from: *force* if given, else the first that matches."""
+    if force is not None:
+        return force
+    for s in _sockets:
+        if s.proto == proto and s.af == af:
+            return s
+    for s in _sockets:
+        if s.proto == proto:
+            return s
+    return None
+
+
+def msg_send(send_sock, proto, ip, port, data):
+    """Send *data*; return 1 or ``E_SEND``."""
+    if _sender is None:
+        LM_ERR("no transport to send %d bytes to %s:%s:%d", len(data),
+               PROTO_NAMES.get(proto, "?"), ip, port)
+        return E_SEND
+    try:
+        ok = _sender(send_sock, proto, ip, port, data)
+    except OSError as exc:
+        LM_ERR("send to %s:%d failed: %s", ip, port, exc)
+        return E_SEND
+    return 1 if ok is not False else E_SEND
+
+
+def resolve(host):
+    """First IP for *host* (IPv6 brackets allowed) or None."""
+    bare = host.strip("[]")
+    try:
+        ipaddress.ip_address(bare)
+        return bare
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(bare, None, 0, socket.SOCK_DGRAM)
+    except (socket.gaierror, UnicodeError):
+        return None
+    return infos[0][4][0] if infos else None
+
+
+def uri2dest(uri_text):
+    """``(proto, ip, port)`` for a SIP URI; raises ValueError if unusable."""
+    uri = parse_uri(uri_text)
+    if uri.scheme not in ("sip", "sips"):
+        raise ValueError("cannot route to a %s: URI" % uri.scheme)
+    tr = (uri.transport or "").lower()
+    if uri.scheme == "sips":
+        proto = PROTO_TLS
+    else:
+        proto = PROTO_BY_NAME.get(tr, PROTO_UDP)
+    host = uri.maddr or uri.host
+    port = uri.port_no or (5061 if proto == PROTO_TLS else 5060)
+    ip = resolve(host)
+    if ip is None:
+        raise ValueError("cannot resolve %s" % host)
+    return proto, ip, port
+
+
+def parse_hostport(text):
+    """``[proto:]host[:port]`` -> ``(proto or None, host, port or 0)``."""
+    proto = None
+    rest = text.strip()
+    head, sep, tail = rest.partition(":")
+    if sep and head.lower() in PROTO_BY_NAME and not head.startswith("["):
+        proto, rest = head.lower(), tail
+    if rest.startswith("["):
+        end = rest.find("]")
+        if end < 0:
+            raise ValueError("bad IPv6 reference in %r" % text)
+        host, rest = rest[:end + 1], rest[end + 1:]
+        port = int(rest[1:]) if rest.startswith(":") else 0
+    elif rest.count(":") == 1:
+        host, p = rest.split(":")
+        port = int(p)
+    else:
+        host, port = rest, 0
+    if not host or not 0 <= port <= 65535:
+        raise ValueError("bad destination %r" % text)
+    return proto, host, port
+
+
+def forward_request(msg, dest=None, send_sock=None):
+    """Stateless forward (``forward()``): to *dest* or ``$du``/the R-URI.
+
+    *dest* is ``(proto, ip, port)``.  Adds our Via with the stateless
+    branch (reference §17.2) and ``received``/``rport`` to the sender's.
+    Returns 1 or a negative error.
+    """
+    if dest is None:
+        target = msg.dst_uri or (msg.new_uri if msg.new_uri is not None
+                                 else msg.ruri)
+        try:
+            dest = uri2dest(target)
+        except (ValueError, SipParseError) as exc:
+            LM_ERR("bad destination %r: %s", target, exc)
+            return E_BAD_ADDRESS
+    proto, ip, port = dest
+    sock = get_send_socket(proto, af_of(ip),
+                           send_sock or msg.force_send_socket)
+    if sock is None:
+        LM_ERR("no socket for %s to %s", PROTO_NAMES.get(proto, "?"), ip)
+        return E_NO_SOCKET
+    ctx = msg.ctx
+    host = ctx.get("adv_address") or sock.adv_address or sock.ip
+    vport = ctx.get("adv_port") or sock.adv_port or sock.port
+    branch = msg_translator.build_stateless_branch(msg)
+    extra = ";rport" if ctx.get("force_local_rport") else ""
+    via = msg_translator.make_via(PROTO_NAMES[proto], host, vport, branch,
+                                  extra_params=extra,
+                                  force_port=bool(sock.adv_port))
+    try:
+        data = msg_translator.build_req_buf(
+            msg, via=via, force_rport=bool(ctx.get("force_rport")),
+            proto=PROTO_NAMES[proto])
+    except SipParseError as exc:
+        LM_ERR("cannot build the request: %s", exc.reason)
+        return E_SEND
+    return msg_send(sock, proto, ip, port, data)
+
+
+def forward_reply(msg):
+    """Stateless reply forwarding: strip our Via, send to the next one."""
+    via2 = msg.via2
+    if via2 is None:
+        LM_ERR("no second Via in reply: nothing to forward to")
+        return E_BAD_ADDRESS
+    try:
+        data = msg_translator.build_res_buf(msg)
+    except SipParseError as exc:
+        LM_ERR("cannot build the reply: %s", exc.reason)
+        return E_SEND
+    proto = PROTO_BY_NAME.get(via2.transport.lower(), PROTO_UDP)
+    host = via2.received or via2.maddr or via2.host
+    port = via2.port or (5061 if proto == PROTO_TLS else 5060)
+    if via2.rport:
+        try:
+            port = int(via2.rport)
+        except ValueError:
+            pass
+    ip = resolve(host)
+    if ip is None:
+        LM_ERR("cannot resolve reply destination %s", host)
+        return E_BAD_ADDRESS
+    sock = get_send_socket(proto, AF_INET6 if ":" in ip else af_of(ip))
+    return msg_send(sock, proto, ip, port, data)
+
+
+def send_unchanged(msg, dest, send_sock=None):
+    """``send()``: the received bytes, unchanged, to *dest*."""
+    proto, ip, port = dest
+    sock = get_send_socket(proto, af_of(ip), send_sock)
+    return msg_send(sock, proto, ip, port, bytes(msg.buf))
+
+
+def reply_to(msg, data):
+    """Send a locally built reply for request *msg* back to its source.
+
+    As OpenSER with ``reply_to_via=0``: to the source address and port the
+    request came from, from the socket it arrived on (for TCP/TLS the
+    transport finds the connection).  Returns 1 or a negative error.
+    """
+    rcv = msg.rcv
+    if rcv is None:
+        LM_ERR("no receive information: cannot send the reply")
+        return E_SEND
+    return msg_send(rcv.sock, rcv.proto, rcv.src_ip, rcv.src_port, data)
+
+
+PROTO_STREAM = (PROTO_TCP, PROTO_TLS)

@@ -1,0 +1,248 @@
+"""Via header values (RFC 3261 20.42 and 25.1)::
+
+    Via           = ( "Via" / "v" ) HCOLON via-parm *(COMMA via-parm)
+    via-parm      = sent-protocol LWS sent-by *( SEMI via-params )
+    sent-protocol = protocol-name SLASH protocol-version SLASH transport
+    sent-by       = host [ COLON port ]
+
+SLASH and COLON allow whitespace around them.  Unknown transports are
+kept (upper-cased).  An RFC 2543 style comment ``( ... )`` may follow the
+parameters (OpenSER keeps it in ``comment``).
+"""
+import re
+
+from openser_py.parser.errors import SipParseError
+from openser_py.parser.limits import MAX_PARAMS, MAX_VIA
+from openser_py.parser.parse_param import get_param
+
+__all__ = ["ViaBody", "parse_via"]
+
+_T = r"A-Za-z0-9\-.!%*_+`'~"
+_HOST = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+)"
+
+# fast path: "SIP/2.0/UDP host:port;branch=x;a=b;c" then "," or the end;
+# groups: transport, host, port, params text, branch (if first), separator
+_FAST = re.compile(
+    r"SIP/2\.0/([A-Z]+) %s(?::([0-9]{1,5}))?"
+    r"((?:;branch=([^;, \t\"()]+))?(?:;[%s]+(?:=[^;, \t\"()]+)?)*)"
+    r"[ \t]*(,[ \t]*|\Z)" % (_HOST, _T))
+
+# general grammar, one piece at a time (anchored matches only)
+_PROTO = re.compile(
+    r"[ \t]*([%s]+)[ \t]*/[ \t]*([%s]+)[ \t]*/[ \t]*([%s]+)[ \t]+"
+    % (_T, _T, _T))
+_SENT_BY = re.compile(_HOST + r"(?:[ \t]*:[ \t]*([0-9]{1,5}))?")
+_PARAM = re.compile(
+    r'[ \t]*;[ \t]*([%s]+)(?:[ \t]*=[ \t]*'
+    r'("[^"\\]*(?:\\.[^"\\]*)*"|[^ \t;,"()]+))?' % _T, re.S)
+_COMMENT_START = re.compile(r"[ \t]*\(")
+_COMMENT_SPECIAL = re.compile(r"[()\\]")
+_SEP = re.compile(r"[ \t]*(,[ \t]*|\Z)")
+
+
+class ViaBody:
+    """One via-parm.
+
+    ``proto_name`` ("SIP"), ``version`` ("2.0"), ``transport`` (upper
+    case), ``host`` (IPv6 with brackets), ``port`` (int, 0 if absent),
+    ``port_str``, ``params`` (ordered ``(name, value|None)``), ``branch``,
+    ``comment``; ``received``, ``rport``, ``maddr``, ``ttl``, ``i`` are
+    looked up in ``params`` (None if absent, "" for ``rport`` without
+    value).  ``start``/``end``: offsets of the via-parm in the parsed text;
+    ``params_end``: offset where new parameters are appended.
+    """
+
+    __slots__ = ("proto_name", "version", "transport", "host", "port",
+                 "port_str", "_params", "branch", "comment", "start", "end",
+                 "params_end")
+
+    def __init__(self, proto_name, version, transport, host, port_str,
+                 params, branch, start, end, params_end, comment=None):
+        # ``params`` is a list, or the validated ";a=b;c" text (split lazily)
+        self.proto_name = proto_name
+        self.version = version
+        self.transport = transport
+        self.host = host
+        if port_str:
+            self.port_str = port_str
+            self.port = port = int(port_str)
+            if port > 65535:
+                raise SipParseError("bad Via port")
+        else:
+            self.port_str = ""
+            self.port = 0
+        self._params = params
+        self.branch = branch
+        self.start = start
+        self.end = end
+        self.params_end = params_end
+        self.comment = comment
+
+    @property
+    def params(self):
+        """Ordered list of (name, value|None)."""
+        p = self._params
+        if p.__class__ is str:
+            p = self._params = _split_params(p)[0] if p else []
+        return p
+
+    def _get(self, name):
+        return get_param(self.params, name)
+
+    @property
+    def received(self):
+        """Value of ``received`` (None if absent)."""
+        return self._get("received")
+
+    @property
+    def rport(self):
+        """None if absent, "" if present without value, else the value."""
+        marker = object()
+        v = get_param(self.params, "rport", marker)
+        if v is marker:
+            return None
+        return "" if v is None else v
+
+    @property
+    def maddr(self):
+        """Value of ``maddr`` (None if absent)."""
+        return self._get("maddr")
+
+    @property
+    def ttl(self):
+        """Value of ``ttl`` (None if absent)."""
+        return self._get("ttl")
+
+    @property
+    def i(self):
+        """Value of ``i`` (OpenSER TCP connection alias id)."""
+        return self._get("i")
+
+    @property
+    def sent_by(self):
+        """``host[:port]`` as written (port only if present)."""
+        return self.host + (":" + self.port_str if self.port_str else "")
+
+    def __repr__(self):
+        return "ViaBody(%s/%s/%s %s:%s %r)" % (
+            self.proto_name, self.version, self.transport, self.host,
+            self.port_str, self.params)
+
+
+def _split_params(ptext):
+    """``;a=b;c`` (already validated) -> (params, branch)."""
+    params = []
+    branch = None
+    for p in ptext[1:].split(";"):
+        n, eq, v = p.partition("=")
+        if not eq:
+            v = None
+        params.append((n, v))
+        if n == "branch" or n.lower() == "branch":
+            if v is None:
+                raise SipParseError("Via branch without value")
+            branch = v
+    if len(params) > MAX_PARAMS:
+        raise SipParseError("too many Via parameters")
+    return params, branch
+
+
+def _parse_comment(s, pos):
+    """``s[pos]`` is '(': return (comment text, index past ')')."""
+    depth = 0
+    i = pos
+    while True:
+        m = _COMMENT_SPECIAL.search(s, i)
+        if m is None:
+            raise SipParseError("unterminated Via comment")
+        c = m.group()
+        k = m.start()
+        if c == "\\":
+            i = k + 2
+            continue
+        depth += 1 if c == "(" else -1
+        i = k + 1
+        if depth == 0:
+            return s[pos + 1:k], i
+
+
+def _parse_slow(s, pos):
+    """Parse one via-parm at ``s[pos:]`` with the full grammar."""
+    m = _PROTO.match(s, pos)
+    if m is None:
+        raise SipParseError("bad Via sent-protocol")
+    start = m.start(1)
+    name, version, transport = m.groups()
+    h = _SENT_BY.match(s, m.end())
+    if h is None:
+        raise SipParseError("bad Via sent-by")
+    params = []
+    i = params_end = h.end()
+    while True:
+        p = _PARAM.match(s, i)
+        if p is None:
+            break
+        value = p.group(2)
+        if value is not None and value[:1] == '"':
+            value = value[1:-1]
+        params.append((p.group(1), value))
+        if len(params) > MAX_PARAMS:
+            raise SipParseError("too many Via parameters")
+        i = params_end = p.end()
+    comment = None
+    c = _COMMENT_START.match(s, i)
+    if c is not None:
+        comment, i = _parse_comment(s, c.end() - 1)
+    e = _SEP.match(s, i)
+    if e is None:
+        raise SipParseError("bad Via header")
+    branch = None
+    for n, v in params:
+        if n.lower() == "branch":
+            if v is None:
+                raise SipParseError("Via branch without value")
+            branch = v
+    via = ViaBody(name.upper(), version, transport.upper(), h.group(1),
+                  h.group(2), params, branch, start,
+                  i if comment else params_end, params_end, comment)
+    return via, e.end(), e.group(1) != ""
+
+
+def parse_via(body: str):
+    """Parse a Via header value into a list of :class:`ViaBody`."""
+    m = _FAST.match(body)
+    if m is not None and not m.group(6):
+        # the common case: one well-formed via-parm, branch first
+        transport, host, port, ptext, branch, _ = m.groups()
+        if branch is None and ptext:
+            ptext, branch = _split_params(ptext)
+        pend = m.end(4)
+        return [ViaBody("SIP", "2.0", transport, host, port, ptext, branch,
+                        0, pend, pend)]
+    return _parse_list(body)
+
+
+def _parse_list(body):
+    out = []
+    pos = 0
+    n = len(body)
+    while True:
+        m = _FAST.match(body, pos)
+        if m is not None:
+            transport, host, port, ptext, branch, sep = m.groups()
+            if branch is None and ptext:
+                ptext, branch = _split_params(ptext)
+            pend = m.end(4)
+            via = ViaBody("SIP", "2.0", transport, host, port, ptext,
+                          branch, pos, pend, pend)
+            pos = m.end()
+            more = bool(sep)
+        else:
+            via, pos, more = _parse_slow(body, pos)
+        out.append(via)
+        if len(out) > MAX_VIA:
+            raise SipParseError("too many Via bodies")
+        if not more:
+            return out
+        if pos >= n:
+            raise SipParseError("empty Via after comma")

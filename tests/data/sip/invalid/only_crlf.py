@@ -1,0 +1,6 @@
+"""A datagram of two empty lines."""
+expect = {
+    "status": 400,
+    "stage": "parse",
+    "why": "no start line (RFC 3261 7)",
+}

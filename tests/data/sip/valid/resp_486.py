@@ -1,0 +1,5 @@
+"""486 Busy Here."""
+expect = {
+    "status": 486,
+    "reason": "Busy Here",
+}

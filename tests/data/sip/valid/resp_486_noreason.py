@@ -1,0 +1,5 @@
+"""486 with an empty reason phrase."""
+expect = {
+    "status": 486,
+    "reason": "",
+}

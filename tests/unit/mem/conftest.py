@@ -1,0 +1,106 @@
+"""Fixtures for the memory tests: fresh arenas and a bounded fork helper."""
+
+import os
+import signal
+import sys
+import time
+import traceback
+
+import pytest
+
+from openser_py.mem import shm
+from openser_py.mem.shm import Arena
+from openser_py.mem.shm_alloc import ShmAllocator
+
+ARENA_SIZE = 1 << 20
+
+
+@pytest.fixture
+def alloc():
+    """A 1 MiB arena with a non-debug allocator."""
+    return ShmAllocator(Arena(ARENA_SIZE), debug=False)
+
+
+@pytest.fixture
+def dbg_alloc():
+    """A 1 MiB arena with the allocator in full (QM) debug mode."""
+    return ShmAllocator(Arena(ARENA_SIZE), debug=True)
+
+
+@pytest.fixture
+def global_shm():
+    """The process-wide arena (shm_init), removed after the test."""
+    from openser_py import mem
+    a = mem.shm_init(4 * ARENA_SIZE, debug=False)
+    yield a
+    mem.shm_destroy()
+    shm.set_allocator(None)
+
+
+def _child(target, i):
+    code = 1
+    try:
+        target(i)
+        code = 0
+    except BaseException:           # report anything, then leave quietly
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def spawn(n, target):
+    """Fork ``n`` children running ``target(i)``; return their pids."""
+    pids = []
+    for i in range(n):
+        pid = os.fork()
+        if pid == 0:
+            _child(target, i)
+        pids.append(pid)
+    return pids
+
+
+def reap(pids, timeout=30.0):
+    """Wait for ``pids`` at most ``timeout`` s, killing stragglers.
+
+    Returns the exit codes in order ("timeout" for a killed child).
+    """
+    codes = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while len(codes) < len(pids) and time.monotonic() < deadline:
+            for pid in pids:
+                if pid not in codes:
+                    done, status = os.waitpid(pid, os.WNOHANG)
+                    if done:
+                        codes[pid] = os.waitstatus_to_exitcode(status)
+            time.sleep(0.005)
+    finally:
+        for pid in pids:
+            if pid not in codes:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                codes[pid] = "timeout"
+    return [codes[pid] for pid in pids]
+
+
+def run_forked(n, target, timeout=30.0):
+    """Fork ``n`` children running ``target(i)`` and reap them (bounded).
+
+    A child that raised exits with 1; returns the list of exit codes.
+    """
+    pids = spawn(n, target)
+    return reap(pids, timeout)
+
+
+@pytest.fixture
+def forked():
+    """The :func:`run_forked` helper."""
+    return run_forked
+
+
+@pytest.fixture
+def fork_tools():
+    """``(spawn, reap)`` for tests that talk to children while they run."""
+    return spawn, reap
