@@ -28,7 +28,7 @@ build-config:
 
 tables:
 	@if [ -f openser_py/cfg/build_tables.py ]; then \
-		$(BPY) -B -m openser_py.cfg.build_tables openser_py/cfg; fi
+		$(BPY) -B -m openser_py.cfg.build_tables --outputdir openser_py/cfg; fi
 
 # -- virtual environment ------------------------------------------------------
 $(VPY):

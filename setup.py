@@ -27,7 +27,7 @@ def _generate(target_dir):
     if os.path.exists(os.path.join(HERE, "openser_py", "cfg", "build_tables.py")):
         subprocess.check_call([sys.executable, "-B", "-m",
                                "openser_py.cfg.build_tables",
-                               os.path.join(pkg, "cfg")], env=env)
+                               "--outputdir", os.path.join(pkg, "cfg")], env=env)
 
 
 class BuildPy(build_py):

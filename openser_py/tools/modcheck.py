@@ -54,17 +54,26 @@ def check_exports(exports):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        sys.stderr.write("usage: python -m openser_py.tools.modcheck MODULE\n")
+        sys.stderr.write("usage: python -m openser_py.tools.modcheck "
+                         "MODULE|MODULE_DIR\n")
         return 2
-    name = argv[0]
-    pkg_dir = os.path.join(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))), "modules", name)
+    builtin_dir = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "modules")
+    arg = argv[0].rstrip("/")
+    name = os.path.basename(arg)
+    if os.path.isdir(arg):
+        pkg_dir = os.path.abspath(arg)
+    else:
+        pkg_dir = os.path.join(builtin_dir, name)
+    # a module outside openser_py/modules loads as a third-party one
+    mpath = None if os.path.dirname(pkg_dir) == builtin_dir \
+        else os.path.dirname(pkg_dir) + "/"
     if os.path.isdir(pkg_dir):
         if not compileall.compile_dir(pkg_dir, quiet=1):
             print("%s: byte-compilation failed" % name)
             return 1
     try:
-        mod = ModuleRegistry().load(name)
+        mod = ModuleRegistry().load(name, mpath)
     except ModuleLoadError as exc:
         print("%s: %s" % (name, exc))
         return 1

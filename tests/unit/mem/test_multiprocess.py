@@ -179,6 +179,7 @@ def test_pkg_accounting_is_per_process(forked):
     before = pkg.pkg_status()["used"]
 
     def child(_):
+        pkg._reset_for_tests()               # a clean slate in this child only
         pkg.pkg_init(1000)
         assert pkg.pkg_malloc(800) is not None
         assert pkg.pkg_malloc(800) is None   # this child's own limit
