@@ -8,7 +8,7 @@ BPY = $(if $(wildcard $(VPY)),$(VPY),$(PYTHON))
 CFG ?= etc/openser/openser.cfg
 PYTEST_ARGS ?=
 
-.PHONY: all build-config tables venv run test test-prereqs bench-parser \
+.PHONY: all build-config tables venv run test test-prereqs bench-parser bench-script \
 	install modules-readme modules-docbook dbschema-docbook clean help
 
 all: build-config tables
@@ -18,6 +18,7 @@ help:
 	@echo "make run        venv, install, run openser in the foreground on 127.0.0.1:5060"
 	@echo "make test       install test prerequisites (sipp when root) and run pytest"
 	@echo "make bench-parser  SIP parser benchmark"
+	@echo "make bench-script  compiled routing script benchmark"
 	@echo "make install PREFIX=/usr/local"
 
 # -- generated build configuration (Makefile.defs -> Python) ------------------
@@ -64,6 +65,9 @@ test: test-prereqs
 # -- benchmarks (never timed unit tests) --------------------------------------
 bench-parser: venv all
 	$(VPY) benchmarks/bench_parser.py
+
+bench-script: venv all
+	$(VPY) benchmarks/bench_script.py
 
 # -- install ------------------------------------------------------------------
 # PIP_FLAGS e.g. "--prefix $(PREFIX)" or "--user"; launchers are bound to $(PYTHON)

@@ -1,11 +1,11 @@
-#-----------------------------------------------------------------
+# ----------------------------------------------------------------------
 # openser_py.cfg.ast: node classes of the openser.cfg syntax tree
 #
 # Plain data: every node has __slots__, a ``coord`` (file, line, col)
 # and the fields listed in ``_fields``.  Nodes know nothing about
 # semantics (which functions exist, route number ranges, PV names...);
 # that is the checker's job.
-#-----------------------------------------------------------------
+# ----------------------------------------------------------------------
 """Syntax tree of an OpenSER 1.3 configuration file.
 
 Every node class lists its fields in ``_fields``; a field holds either a

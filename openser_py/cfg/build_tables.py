@@ -1,4 +1,4 @@
-#-----------------------------------------------------------------
+# ----------------------------------------------------------------------
 # openser_py.cfg.build_tables: generate the PLY table module at build time
 #
 #   python -m openser_py.cfg.build_tables [--outputdir DIR]
@@ -7,13 +7,12 @@
 # from the build step (setup.py build_py / make tables); the run-time
 # parser never writes files and rebuilds in memory if the module is
 # missing or stale (see parser.py).
-#-----------------------------------------------------------------
+# ----------------------------------------------------------------------
 """Generate ``openser_py/cfg/_parsetab.py`` (the LALR tables)."""
 import argparse
 import os
 import sys
 
-import ply.yacc
 
 from openser_py.cfg import parser
 from openser_py.cfg.grammar import CfgGrammar

@@ -1,11 +1,11 @@
-#-----------------------------------------------------------------
+# ----------------------------------------------------------------------
 # openser_py.cfg.grammar: PLY grammar of openser.cfg (OpenSER 1.3)
 #
 # p_* rules only; docstrings are the grammar.  Each rule builds ast
 # nodes with coordinates; nothing here knows which functions, modules
 # or core parameters exist (see cfg.parser for the driver and
 # core.coreparams / the checker for meaning).
-#-----------------------------------------------------------------
+# ----------------------------------------------------------------------
 """LALR grammar for OpenSER 1.3 configuration files.
 
 Expression quirks kept from OpenSER 1.3's cfg.y (reference section 1.6):
@@ -23,17 +23,27 @@ Expression quirks kept from OpenSER 1.3's cfg.y (reference section 1.6):
   (``src_port =~ 5`` is a syntax error).
 * ``( exp )`` is only grouping; no node is kept for it.
 
+Deliberately more permissive than cfg.y (the checker narrows these down):
+global ``name = value`` is generic (names/types: core.coreparams); calls
+take any number of arguments of any literal kind and any identifier may be
+used without parentheses (``append_branch;``); ``default:`` may end with
+``break;``; parameter values may be signed; a stray ``;`` is allowed at top
+level (``};``).  Route numbers are not range-checked and duplicate blocks
+are not detected here.  Checked here: failure_route/branch_route need
+``[N]``, error_route takes none, IPv4 octets <= 255, mask bits <= 32/128.
+
 Error recovery resynchronises at ``;`` (statements), at ``}`` (blocks), at
 ``)`` (call arguments, parenthesised conditions) and, at top level, at the
 start of the next global statement.
 """
 from openser_py.cfg import ast
-from openser_py.cfg.lexer import CfgLexer, describe_token, token_name
+from openser_py.cfg.lexer import CfgLexer
 
 
 class CfgGrammar(object):
-    """PLY rules.  The driver sets ``lexer`` (a CfgLexer), ``yacc`` (the
-    built PLY parser) and ``error_func(msg, coord)``."""
+    """PLY rules.  The driver (cfg.parser) sets ``lexer`` (a CfgLexer),
+    ``error_func(msg, coord)`` for errors found while building nodes and
+    ``on_syntax_error(token_or_None)`` for PLY's syntax errors."""
 
     tokens = CfgLexer.tokens
     start = "config"
@@ -51,8 +61,8 @@ class CfgGrammar(object):
     )
 
     lexer = None
-    yacc = None
     error_func = None
+    on_syntax_error = None
 
     # --- helpers (not rules) ---------------------------------------------
     def _coord(self, p, i):
@@ -64,56 +74,9 @@ class CfgGrammar(object):
         value, text = p[i]
         return ast.Number(value, text, coord=self._coord(p, i))
 
-    def _expected(self):
-        """Terminals the parser could shift next, given its real stack.
-
-        LALR tables list merged lookaheads in reduce states, so each
-        candidate is checked by replaying its reductions on a copy of
-        the state stack until it is shifted (accepted) or rejected.
-        """
-        y = self.yacc
-        stack = list(getattr(y, "statestack", ()) or ())
-        if not stack:
-            return []
-        names = set()
-        for tok in y.action.get(stack[-1], {}):
-            if tok not in ("error", "$end") and self._shiftable(stack, tok):
-                names.add(token_name(tok))
-        return sorted(names)
-
-    def _shiftable(self, stack, tok):
-        y, stack = self.yacc, list(stack)
-        while True:
-            act = y.action.get(stack[-1], {}).get(tok)
-            if act is None:
-                return False
-            if act >= 0:
-                return True
-            prod = y.productions[-act]
-            if prod.len:
-                del stack[-prod.len:]
-            state = y.goto.get(stack[-1], {}).get(prod.name)
-            if state is None:
-                return False
-            stack.append(state)
-
     def p_error(self, tok):
-        if tok is None:
-            data = self.lexer.lexer.lexdata
-            line = data.count("\n") + 1
-            col = len(data) - data.rfind("\n")
-            self.error_func("syntax error, unexpected end of file",
-                            ast.Coord(self.lexer.filename, line, col))
-            return
-        msg = "syntax error, unexpected %s" % describe_token(tok)
-        expected = self._expected()
-        if 0 < len(expected) <= 6:
-            last = expected.pop()
-            msg += ", expected %s" % (
-                "%s or %s" % (", ".join(expected), last) if expected else last)
-        coord = ast.Coord(self.lexer.filename, tok.lineno,
-                          self.lexer.find_column(tok.lexpos))
-        self.error_func(msg, coord)
+        # message building (expected tokens...) is the driver's job
+        self.on_syntax_error(tok)
 
     # --- file structure ----------------------------------------------------
     def p_config(self, p):

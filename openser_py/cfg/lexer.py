@@ -1,9 +1,9 @@
-#-----------------------------------------------------------------
+# ----------------------------------------------------------------------
 # openser_py.cfg.lexer: PLY lexer for openser.cfg (OpenSER 1.3)
 #
 # Tokens only.  Lexical rules follow OpenSER 1.3's cfg.lex (reference
 # section 1.1); the grammar lives in grammar.py.
-#-----------------------------------------------------------------
+# ----------------------------------------------------------------------
 """Tokenizer for OpenSER 1.3 configuration files.
 
 Differences from cfg.lex worth knowing:
@@ -13,11 +13,20 @@ Differences from cfg.lex worth knowing:
   give them meaning).  To keep ``listen=a b`` lists unambiguous, an
   identifier followed by ``=`` (but not ``==`` / ``=~``) is returned as
   ``PARAMNAME``; that position only occurs in global assignments.
-* a pseudo-variable at depth 0 also stops before ``,`` ``}`` ``]`` and
-  quotes, and ``$hdr(X)[1]`` / ``$var(x){s.len}`` keep their trailing
+* ``tls_server_domain`` / ``tls_client_domain`` are keywords (they start
+  blocks, like ``route``).
+* a pseudo-variable at depth 0 stops, as in 1.3, before whitespace, ``;``,
+  ``)``, ``:=`` and operator characters, and also before ``,`` ``}`` ``]``
+  and quotes; ``$hdr(X)[1]`` / ``$var(x){s.len}`` keep their trailing
   index / transformations in the token (OpenSER writes ``$(hdr(X)[1])``).
 * NUMBER tokens carry ``(value, text)`` so ``yes``/``inet``/``0x1f`` keep
-  their spelling.
+  their spelling; ``08``/``09`` are reported instead of being split.
+* ``#`` comments are a plain rule; strings and nested ``/* */`` comments
+  use exclusive lexer states so unterminated ones are reported at their
+  start.
+
+Errors go to ``error_func(msg, line, col)``; the lexer skips the bad input
+and goes on, so one pass reports every lexical error.
 """
 import re
 

@@ -1,4 +1,4 @@
-#-----------------------------------------------------------------
+# ----------------------------------------------------------------------
 # openser_py.cfg.parser: parse openser.cfg text into a Config AST
 #
 # Builds the PLY lexer and LALR parser once per process.  Table policy
@@ -6,7 +6,7 @@
 # openser_py.cfg._parsetab (see build_tables.py); nothing is ever written
 # at run time, and a missing or stale table module silently falls back to
 # building the tables in memory.
-#-----------------------------------------------------------------
+# ----------------------------------------------------------------------
 """Front end of the configuration language: text -> :class:`ast.Config`.
 
 Public API::
@@ -26,15 +26,17 @@ import ply.yacc
 
 from openser_py.cfg import ast
 from openser_py.cfg.grammar import CfgGrammar
-from openser_py.cfg.lexer import CfgLexer
+from openser_py.cfg.lexer import CfgLexer, describe_token, token_name
+from openser_py.core import errors
 
 TABMODULE = "openser_py.cfg._parsetab"
 
 
-class CfgError(Exception):
+class CfgError(errors.CfgError):
     """One configuration error at ``file:line:col``.
 
-    Also used by later passes (core parameter validation, the checker).
+    A ``openser_py.core.errors.CfgError`` (so an ``OpenserError``) with a
+    ``coord``; also used by later passes (core parameters, the checker).
     """
 
     def __init__(self, file, line, col, message):
@@ -43,6 +45,7 @@ class CfgError(Exception):
         self.line = line
         self.col = col
         self.message = message
+        self.coord = ast.Coord(file, line, col)
 
     @classmethod
     def at(cls, coord, message):
@@ -50,10 +53,6 @@ class CfgError(Exception):
         if coord is None:
             coord = ast.Coord("<unknown>", 0, 0)
         return cls(coord.file, coord.line, coord.col, message)
-
-    @property
-    def coord(self):
-        return ast.Coord(self.file, self.line, self.col)
 
     def __str__(self):
         return "%s:%d:%d: %s" % (self.file, self.line, self.col, self.message)
@@ -139,6 +138,40 @@ def build_yacc(grammar, write_tables=False, outputdir=None, errorlog=None,
         return ply.yacc.yacc(tabmodule=TABMODULE + "_unavailable", **kwargs)
 
 
+def expected_tokens(yacc):
+    """Names of the terminals *yacc* could shift next, given its real stack.
+
+    Called from p_error.  LALR tables list merged lookaheads in reduce
+    states, so each candidate is checked by replaying its reductions on a
+    copy of the state stack until it is shifted (kept) or rejected.
+    """
+    stack = list(getattr(yacc, "statestack", None) or ())
+    if not stack:
+        return []
+    names = set()
+    for tok in yacc.action.get(stack[-1], {}):
+        if tok not in ("error", "$end") and _shiftable(yacc, stack, tok):
+            names.add(token_name(tok))
+    return sorted(names)
+
+
+def _shiftable(yacc, stack, tok):
+    stack = list(stack)
+    while True:
+        act = yacc.action.get(stack[-1], {}).get(tok)
+        if act is None:
+            return False
+        if act >= 0:
+            return True
+        prod = yacc.productions[-act]
+        if prod.len:
+            del stack[-prod.len:]
+        state = yacc.goto.get(stack[-1], {}).get(prod.name)
+        if state is None:
+            return False
+        stack.append(state)
+
+
 class CfgParser(object):
     """Reusable parser (building it costs the table load; keep one)."""
 
@@ -148,21 +181,40 @@ class CfgParser(object):
         self.lexer.build()
         self.grammar = CfgGrammar()
         self.grammar.lexer = self.lexer
-        self.grammar.error_func = self._syntax_error
-        self.grammar.yacc = build_yacc(self.grammar)
+        self.grammar.error_func = self._node_error
+        self.grammar.on_syntax_error = self._syntax_error
+        self.yacc = self.grammar.yacc = build_yacc(self.grammar)
 
     def _lex_error(self, msg, line, col):
         self._errors.append(CfgError(self.lexer.filename, line, col, msg))
 
-    def _syntax_error(self, msg, coord):
+    def _node_error(self, msg, coord):
         self._errors.append(CfgError.at(coord, msg))
+
+    def _syntax_error(self, tok):
+        """PLY's p_error: "unexpected X[, expected A, B or C]"."""
+        name = self.lexer.filename
+        if tok is None:
+            data = self.lexer.lexer.lexdata
+            self._errors.append(CfgError(
+                name, data.count("\n") + 1, len(data) - data.rfind("\n"),
+                "syntax error, unexpected end of file"))
+            return
+        msg = "syntax error, unexpected %s" % describe_token(tok)
+        expected = expected_tokens(self.yacc)
+        if 0 < len(expected) <= 6:
+            last = expected.pop()
+            msg += ", expected %s" % (
+                "%s or %s" % (", ".join(expected), last) if expected else last)
+        self._errors.append(CfgError(name, tok.lineno,
+                                     self.lexer.find_column(tok.lexpos), msg))
 
     def parse(self, text, filename="<string>"):
         """Parse *text*; return ``(config_or_None, errors)``, never raise
         for errors in the input."""
         self._errors = []
         self.lexer.input(text, filename)
-        config = self.grammar.yacc.parse(lexer=self.lexer.lexer)
+        config = self.yacc.parse(lexer=self.lexer.lexer)
         errors = sorted(self._errors, key=lambda e: (e.line, e.col))
         if config is None and not errors:  # pragma: no cover - defensive
             errors.append(CfgError(filename, 1, 1, "cannot parse file"))

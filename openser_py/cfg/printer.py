@@ -1,10 +1,10 @@
-#-----------------------------------------------------------------
+# ----------------------------------------------------------------------
 # openser_py.cfg.printer: AST -> canonical openser.cfg text
 #
 # Used for parse -> print -> parse round-trip tests and for dumping a
 # normalised script (`openser -c` style).  Output re-parses to an equal
 # tree (ast.equal); comments and original layout are not kept.
-#-----------------------------------------------------------------
+# ----------------------------------------------------------------------
 """Print a configuration tree back as OpenSER 1.3 cfg text.
 
     from openser_py.cfg.printer import to_cfg

@@ -65,10 +65,18 @@ class ScriptEnv:
 
     def uri_is_myself(self, attr):
         check = self._uri_check
+        myself = self.myself
         if attr in ("uri", "status"):
             def f(msg):
-                return msg.is_request and check(
-                    msg.new_uri if msg.new_uri is not None else msg.ruri)
+                if not msg.is_request:
+                    return False
+                if msg.new_uri is not None:
+                    return check(msg.new_uri)
+                try:
+                    uri = msg.parsed_ruri        # parsed once per message
+                except SipParseError:
+                    return False
+                return myself.check(uri.host, uri.port_no)
         elif attr == "from_uri":
             def f(msg):
                 return msg.from_ is not None and check(msg.from_.uri)
@@ -132,6 +140,7 @@ def load_config(path, check=False, cli_params=None, tracer=None,
     _register_avp_aliases(script)
     set_current_registry(script.registry)
     if not check and init_modules and not script.errors:
+        _ensure_shm(script)
         try:
             script.registry.init_modules()
         except ModuleLoadError as exc:
@@ -139,6 +148,14 @@ def load_config(path, check=False, cli_params=None, tracer=None,
             return script
     _compile(script, tracer)
     return script
+
+
+def _ensure_shm(script):
+    """Create the shm arena before mod_init if the caller has not (tools)."""
+    from openser_py import mem
+    if mem.get_allocator() is None:
+        mb = script.params.get("shm_mem_size") or 32
+        mem.shm_init(int(mb) * 1024 * 1024)
 
 
 def _in_config(config, name):

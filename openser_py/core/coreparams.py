@@ -1,11 +1,11 @@
-#-----------------------------------------------------------------
+# ----------------------------------------------------------------------
 # openser_py.core.coreparams: registry of OpenSER 1.3 global parameters
 #
 # gunicorn "Setting" style: one declaration per parameter with name,
 # aliases, type, default, command-line flag, validator and doc.  The cfg
 # grammar only knows a generic "name = value"; names and values are
 # checked here (apply_core_params), with file:line:col errors.
-#-----------------------------------------------------------------
+# ----------------------------------------------------------------------
 """Core (global) parameters of OpenSER 1.3 (reference section 1.8).
 
     from openser_py.core.coreparams import apply_core_params, SETTINGS
@@ -92,8 +92,8 @@ def _choice(node, choices, what, case_sensitive=False):
         if text == choice or (not case_sensitive
                               and text.lower() == choice.lower()):
             return choice
-    raise ValueError("bad %s '%s' (one of: %s)" % (what, text,
-                                                  ", ".join(choices)))
+    raise ValueError("bad %s '%s' (one of: %s)"
+                     % (what, text, ", ".join(choices)))
 
 
 def validate_facility(node):

@@ -163,6 +163,8 @@ def _origin(depth):
     modname = frame.f_globals.get("__name__", "")
     if modname.startswith("openser_py.modules."):
         mod = modname.split(".", 3)[2]
+    elif modname.startswith("openser_ext_"):   # module loaded from mpath
+        mod = modname.split(".", 1)[0][len("openser_ext_"):]
     elif modname.startswith(("openser_py.", "__main__")) or not modname:
         mod = "core"
     else:  # third-party module loaded from mpath

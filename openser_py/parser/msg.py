@@ -270,21 +270,24 @@ class SipMsg:
     def _hdr(self, i, parser):
         """Value of header ``i`` parsed by ``parser`` (cached)."""
         r = self._cache.get(i)
-        if r is None:
-            part = self._parts[i]
-            if not part[1]:
-                raise SipParseError("header without colon")
-            try:
-                r = parser(part[2].strip(WS))
-            except SipParseError:
-                raise
-            except Exception as e:
-                raise SipParseError("bad %s header"
-                                    % HdrType(self._types[i]).name) from e
-            self._cache[i] = r
-            hf = self._hf
-            if hf is not None and hf[i] is not None:
-                hf[i].parsed = r
+        return r if r is not None else self._parse_hdr(i, parser)
+
+    def _parse_hdr(self, i, parser):
+        """Parse header ``i`` with ``parser`` and cache the result."""
+        part = self._parts[i]
+        if not part[1]:
+            raise SipParseError("header without colon")
+        try:
+            r = parser(part[2].strip(WS))
+        except SipParseError:
+            raise
+        except Exception as e:
+            raise SipParseError("bad %s header"
+                                % HdrType(self._types[i]).name) from e
+        self._cache[i] = r
+        hf = self._hf
+        if hf is not None and hf[i] is not None:
+            hf[i].parsed = r
         return r
 
     def _field(self, i):
@@ -352,7 +355,7 @@ class SipMsg:
         if t in types:
             i = types.index(t)
             r = self._cache.get(i)
-            return r if r is not None else self._hdr(i, parser)
+            return r if r is not None else self._parse_hdr(i, parser)
         return None
 
     def _joined(self, key, t, parser):
@@ -385,7 +388,7 @@ class SipMsg:
         if _VIA in types:
             i = types.index(_VIA)
             r = self._cache.get(i)
-            return (r if r is not None else self._hdr(i, parse_via))[0]
+            return (r if r is not None else self._parse_hdr(i, parse_via))[0]
         return None
 
     @property
@@ -401,7 +404,7 @@ class SipMsg:
         if _FROM in types:
             i = types.index(_FROM)
             r = self._cache.get(i)
-            return r if r is not None else self._hdr(i, parse_to)
+            return r if r is not None else self._parse_hdr(i, parse_to)
         return None
 
     @property
@@ -411,7 +414,7 @@ class SipMsg:
         if _TO in types:
             i = types.index(_TO)
             r = self._cache.get(i)
-            return r if r is not None else self._hdr(i, parse_to)
+            return r if r is not None else self._parse_hdr(i, parse_to)
         return None
 
     @property
@@ -421,7 +424,7 @@ class SipMsg:
         if _CALLID in types:
             i = types.index(_CALLID)
             r = self._cache.get(i)
-            return r if r is not None else self._hdr(i, parse_callid)
+            return r if r is not None else self._parse_hdr(i, parse_callid)
         return None
 
     @property
@@ -431,7 +434,7 @@ class SipMsg:
         if _MAXFWD in types:
             i = types.index(_MAXFWD)
             r = self._cache.get(i)
-            return r if r is not None else self._hdr(i, parse_max_forwards)
+            return r if r is not None else self._parse_hdr(i, parse_max_forwards)
         return None
     expires = property(lambda self: self._first(_EXPIRES, parse_expires),
                        doc="Expires (int) or None.")
@@ -440,9 +443,16 @@ class SipMsg:
         doc="Content-Type (ContentType) or None.")
     date = property(lambda self: self._first(_DATE, parse_date),
                     doc="Date as (Y, M, D, h, m, s) or None.")
-    routes = property(
-        lambda self: self._joined("routes", _ROUTE, parse_nameaddr_list),
-        doc="Route entries (list of NameAddr).")
+    @property
+    def routes(self):
+        """Route entries (list of NameAddr)."""
+        types = self._types
+        if types.count(_ROUTE) == 1:    # the common case: one Route field
+            i = types.index(_ROUTE)
+            r = self._cache.get(i)
+            return (r if r is not None
+                    else self._parse_hdr(i, parse_nameaddr_list))
+        return self._joined("routes", _ROUTE, parse_nameaddr_list)
     record_routes = property(
         lambda self: self._joined("rr", _RR, parse_nameaddr_list),
         doc="Record-Route entries (list of NameAddr).")
@@ -474,7 +484,7 @@ class SipMsg:
         if _CSEQ in types:
             i = types.index(_CSEQ)
             r = self._cache.get(i)
-            return r if r is not None else self._hdr(i, self._checked_cseq)
+            return r if r is not None else self._parse_hdr(i, self._checked_cseq)
         return None
 
     def _checked_cseq(self, value):

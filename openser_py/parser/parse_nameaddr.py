@@ -29,10 +29,13 @@ _T = r"A-Za-z0-9\-.!%*_+`'~"
 _PTEXT = r'((?:;tag=([^;, \t"<>]+))?(?:;[%s]+(?:=[^;, \t"<>]+)?)*)\Z' % _T
 _FAST = re.compile(
     r'(?:"([^"\\]*)"[ \t]*|([%s]+(?:[ \t]+[%s]+)*)[ \t]*)?'
-    r'<([A-Za-z][A-Za-z0-9+.\-]*:[^<>" \t]*)>' % (_T, _T) + _PTEXT)
+    r'<([A-Za-z][A-Za-z0-9+.\-]{0,31}:[^<>" \t]{0,%d})>'
+    % (_T, _T, MAX_URI - 40) + _PTEXT)
 # fast path for the addr-spec form:  sip:user@host;tag=x
 _FAST_SPEC = re.compile(
-    r'([A-Za-z][A-Za-z0-9+.\-]*:[^<>" \t;,?]+)' + _PTEXT)
+    r'([A-Za-z][A-Za-z0-9+.\-]{0,31}:[^<>" \t;,?]{1,%d})' % (MAX_URI - 40)
+    + _PTEXT)
+_FAST_MATCH = _FAST.match
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _BAD_IN_BRACKETS = re.compile(r'[ \t\r\n<>"]')
@@ -141,19 +144,15 @@ def _check_uri(uri, bad_re):
 
 
 def _fast(sub, base, cls):
-    """The regex fast paths, or None."""
-    m = _FAST.match(sub)
+    """The regex fast paths (URI length bounded there), or None."""
+    m = _FAST_MATCH(sub)
     if m is not None:
         q, tok, uri, ptext, tag = m.groups()
-        if len(uri) > MAX_URI:
-            raise SipParseError("URI too long")
         return cls(q if q is not None else (tok or ""), uri, ptext,
                    base + m.start(3), base + m.end(3), tag)
     m = _FAST_SPEC.match(sub)
     if m is not None:
         uri, ptext, tag = m.groups()
-        if len(uri) > MAX_URI:
-            raise SipParseError("URI too long")
         return cls("", uri, ptext, base, base + len(uri), tag)
     return None
 
@@ -218,6 +217,11 @@ def parse_nameaddr(text: str) -> NameAddr:
 
 def parse_to(text: str) -> ToBody:
     """Parse a To/From header value (a single name-addr with tag)."""
+    m = _FAST_MATCH(text)
+    if m is not None:
+        q, tok, uri, ptext, tag = m.groups()
+        return ToBody(q if q is not None else (tok or ""), uri, ptext,
+                      m.start(3), m.end(3), tag)
     r = _fast(text, 0, ToBody)
     return r if r is not None else _parse_element(text, 0, len(text), ToBody)
 

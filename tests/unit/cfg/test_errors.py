@@ -136,7 +136,9 @@ def test_cfg_error_api():
     assert err.coord == ("a.cfg", 1, 2)
     assert err == CfgError("a.cfg", 1, 2, "msg")
     assert len({err, CfgError("a.cfg", 1, 2, "msg")}) == 1
-    assert isinstance(err, Exception)
+    from openser_py.core import errors
+    assert isinstance(err, errors.CfgError)
+    assert isinstance(err, errors.OpenserError)
     from openser_py.cfg.ast import Coord
     assert CfgError.at(Coord("b.cfg", 4, 5), "m").args == ("b.cfg", 4, 5, "m")
     assert CfgError.at(None, "m").line == 0

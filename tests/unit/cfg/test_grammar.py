@@ -87,7 +87,7 @@ def sock(proto, host, port):
 ME = "Myself()"
 
 
-# --- global parameters ------------------------------------------------------------
+# --- global parameters -------------------------------------------------------
 @pytest.mark.parametrize("src,value", [
     ("debug=3", N(3)),
     ("debug=-1", N(-1)),
@@ -162,7 +162,7 @@ def test_tls_domain_blocks():
                            "target=%s, params=[])" % S("gw"))
 
 
-# --- modules ---------------------------------------------------------------------------
+# --- modules -----------------------------------------------------------------
 def test_loadmodule():
     assert d(item('loadmodule "sl.so"')) == "LoadModule(path=%s)" % S("sl.so")
 
@@ -190,7 +190,7 @@ def test_module_syntax_errors(src):
     assert syntax_error(src)
 
 
-# --- route blocks ----------------------------------------------------------------------
+# --- route blocks ------------------------------------------------------------
 @pytest.mark.parametrize("src,kind,index", [
     ("route { }", "route", None),
     ("route[0] { }", "route", 0),
@@ -224,7 +224,7 @@ def test_route_number_ranges_are_left_to_the_checker():
     assert item("route[99] { }").index == 99
 
 
-# --- commands -----------------------------------------------------------------------------
+# --- commands ----------------------------------------------------------------
 @pytest.mark.parametrize("src,expected", [
     ("exit;", "Exit()"), ("exit();", "Exit()"),
     ("drop;", "Drop()"), ("drop();", "Drop()"),
@@ -260,7 +260,7 @@ def test_command_needs_semicolon():
         (2, 2, "syntax error, unexpected 'exit', expected ';'")]
 
 
-# --- if / while / switch ----------------------------------------------------------------------
+# --- if / while / switch -----------------------------------------------------
 def test_if_forms():
     node = stmt("if (uri==myself) exit;")
     assert d(node) == "If(cond=%s, iftrue=Exit(), iffalse=None)" % cmp("==", A("uri"), ME)
@@ -322,7 +322,7 @@ def test_switch_errors(src):
     assert syntax_error("route { %s }" % src)
 
 
-# --- assignments ----------------------------------------------------------------------------------
+# --- assignments -------------------------------------------------------------
 @pytest.mark.parametrize("op", ["=", ":=", "+=", "-=", "*=", "/=", "%=", "&=",
                                 "|=", "^="])
 def test_assign_ops(op):
@@ -359,7 +359,7 @@ def test_assign_values(src, expected):
     assert d(rhs(src)) == expected
 
 
-# --- conditions -----------------------------------------------------------------------------------
+# --- conditions --------------------------------------------------------------
 @pytest.mark.parametrize("src,expected", [
     ('method=="INVITE"', cmp("==", A("method"), S("INVITE"))),
     ("method==INVITE", cmp("==", A("method"), W("INVITE"))),
@@ -399,8 +399,8 @@ def test_assign_values(src, expected):
     ('$rU=~"^0"', cmp("=~", PV("$rU"), S("^0"))),
     ("$rm==INVITE", cmp("==", PV("$rm"), W("INVITE"))),
     ("$a==$b", cmp("==", PV("$a"), PV("$b"))),
-    ("$(hdr(Via)[1])!=$hdr(Via)[-1]", cmp("!=", PV("$(hdr(Via)[1])"),
-                                           PV("$hdr(Via)[-1]"))),
+    ("$(hdr(Via)[1])!=$hdr(Via)[-1]",
+     cmp("!=", PV("$(hdr(Via)[1])"), PV("$hdr(Via)[-1]"))),
     ("$(ru{uri.user}{s.len}) > 3", cmp(">", PV("$(ru{uri.user}{s.len})"), N(3))),
     ("$var(flag)", PV("$var(flag)")),
     ("1", N(1)),
@@ -461,7 +461,7 @@ def test_word_operators():
     assert d(node) == d(cond("!a && b || c"))
 
 
-# --- coordinates -----------------------------------------------------------------------------------
+# --- coordinates -------------------------------------------------------------
 def test_coordinates():
     cfg = parse_string('debug=3\n\nroute {\n\tif (uri == myself) {\n'
                        '\t\txlog("L_INFO", "x");\n\t}\n}\n', "c.cfg")
@@ -500,7 +500,7 @@ def open_sample(name):
         return f.read()
 
 
-# --- node helpers -------------------------------------------------------------------------------------
+# --- node helpers ------------------------------------------------------------
 def test_node_api():
     node = ast.Call("f", [ast.Number(1, "1")], True, coord=ast.Coord("x", 1, 2))
     assert node.fields() == [("name", "f"), ("args", node.args), ("parens", True)]
@@ -526,3 +526,34 @@ def test_node_visitor():
     v = Counter()
     v.visit(parse("route { a(); if (b()) { c(); } }"))
     assert v.calls == ["a", "b", "c"]
+
+
+# --- forms real 1.3 configs use (from the issue) ----------------------------
+@pytest.mark.parametrize("src", [
+    "route { exit(); exit; drop; return; }",
+    "route { if (method==INVITE) exit; if (method==\"INVITE\") exit; }",
+    'route { lookup ("location"); };',
+    'mpath=" ./modules/"',
+    'modparam("usrloc", "db_url",\n    "mysql://openser:openserrw@localhost/openser")',
+    "route { if (uri==myself) exit; }",
+    'route { if (!method=="REGISTER") exit; }',
+    'route { if (is_method("INVITE") && !has_totag()) exit; }',
+    "listen=udp:127.0.0.1:5060",
+    "listen=127.0.0.1",
+    'alias="example.com"',
+    'route { t_on_failure("1"); route(1); }',
+    'route { append_hf("P-hint: foo\\r\\n"); }',
+    'route { xlog("L_INFO", "$rm from $fu\\n"); }',
+    "route { $avp(s:caller) = $fu; }",
+    "route { $var(i) = $var(i) + 1; }",
+    "route { switch($retcode) { case -1: f(); break; default: g(); } }",
+    "route { while($var(i) < 10) { $var(i) = $var(i) + 1; } }",
+    "route { if (src_ip==10.0.0.0/8) exit; }",
+])
+def test_real_world_forms(src):
+    assert parse(src).items
+
+
+def test_crlf_line_endings_and_no_final_newline():
+    cfg = parse_string("debug=3\r\nroute {\r\n\txlog(\"a\");\r\n}\r\n# end", "w.cfg")
+    assert cfg.items[1].body[0].coord == ("w.cfg", 3, 2)

@@ -80,8 +80,10 @@ def _copy_package(dest):
     """Minimal copy of openser_py with only the cfg package (no tables)."""
     root = os.path.join(dest, "openser_py")
     os.makedirs(os.path.join(root, "cfg"))
-    for name in ("__init__.py", "version.py"):
-        shutil.copy(os.path.join(PKG_ROOT, name), root)
+    os.makedirs(os.path.join(root, "core"))
+    for name in ("__init__.py", "version.py", "core/__init__.py",
+                 "core/errors.py"):
+        shutil.copy(os.path.join(PKG_ROOT, name), os.path.join(root, name))
     for name in FRONT_END:
         shutil.copy(os.path.join(CFG_DIR, name), os.path.join(root, "cfg"))
     return os.path.join(root, "cfg")
