@@ -17,6 +17,8 @@ called from ``failure_route[1]`` is reported at start-up.
 Errors are collected (never raised one by one): :attr:`Compiler.errors` is
 a list of ``(coord, message)``.
 """
+import difflib
+
 from openser_py.cfg import ast
 from openser_py.cfg.compile_expr import ExprCompiler, ExprError
 from openser_py.core import route as rt
@@ -404,8 +406,14 @@ class Compiler:
             raise ExprError("function %s() takes %s parameter(s), %d given"
                             % (name, " or ".join(map(str, arities)), nargs),
                             node.coord)
-        raise ExprError("unknown command %s(), missing loadmodule?" % name,
-                        node.coord)
+        known = set(self.core.names())
+        if self.registry:
+            for mod in self.registry.modules:
+                known.update(c.name for c in mod.exports.cmds if c.flags)
+        hint = difflib.get_close_matches(name, sorted(known), n=1)
+        raise ExprError("unknown command %s(), missing loadmodule?%s"
+                        % (name, " (did you mean %s()?)" % hint[0]
+                           if hint else ""), node.coord)
 
     def _arg_value(self, arg):
         if isinstance(arg, ast.String):

@@ -390,3 +390,38 @@ def w_pv_printf(msg, spec, fmt):
 
 
 CORE.add("pv_printf avp_printf", w_pv_printf, 2, fixup_pv_printf)
+
+
+# -- serial forking -------------------------------------------------------------
+
+def w_serialize_branches(msg, clean):
+    from openser_py.core.serialize import serialize_branches
+    return serialize_branches(msg, clean)
+
+
+def w_next_branches(msg):
+    from openser_py.core.serialize import next_branches
+    return next_branches(msg)
+
+
+CORE.add("serialize_branches", w_serialize_branches, 1, fixup_int)
+CORE.add("next_branches", w_next_branches, 0)
+
+
+# -- destination blacklists ---------------------------------------------------
+
+def fixup_blacklist(value, param_no):
+    """``use_blacklist("name")``: the list must be defined by dst_blacklist."""
+    from openser_py.core import blacklist
+    lst = blacklist.get(value)
+    if lst is None:
+        raise FixupError("no dst_blacklist named %r" % value)
+    return lst
+
+
+def w_use_blacklist(msg, lst):
+    msg.ctx.setdefault("blacklists", []).append(lst)
+    return 1
+
+
+CORE.add("use_blacklist", w_use_blacklist, 1, fixup_blacklist)

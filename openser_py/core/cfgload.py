@@ -15,7 +15,8 @@ import os
 from openser_py.cfg import ast
 from openser_py.cfg.parser import CfgError, format_error, get_parser, \
     read_cfg_file
-from openser_py.core import coreparams, forward, pvar, statistics, usr_avp
+from openser_py.core import (blacklist, coreparams, forward, pvar, statistics,
+                             usr_avp)
 from openser_py.core.actions import CORE
 from openser_py.core.socket_info import Myself, SocketError, \
     build_socket_list
@@ -26,6 +27,8 @@ from openser_py.parser.parse_uri import parse_uri
 
 #: True while only checking a config (``openser -c``); modules may consult it
 check_only = False
+#: the Script most recently loaded in this process (core params for modules)
+current_script = None
 
 
 class Script:
@@ -109,7 +112,7 @@ def load_config(path, check=False, cli_params=None, tracer=None,
     are command-line settings, applied first so that the config overrides
     them (1.3's precedence).  With *check* true no ``mod_init`` runs.
     """
-    global check_only
+    global check_only, current_script
     check_only = check
     if text is not None:
         source = text
@@ -123,6 +126,7 @@ def load_config(path, check=False, cli_params=None, tracer=None,
                                           % exc.strerror))
             return script
     script = Script(path, source)
+    current_script = script
     config, errors = get_parser().parse(source, path)
     script.errors.extend(errors)
     if config is None or errors:
@@ -138,6 +142,10 @@ def load_config(path, check=False, cli_params=None, tracer=None,
     _load_modules(script, config)
     _setup_sockets(script, config)
     _register_avp_aliases(script)
+    try:
+        blacklist.compile_lists(script.params.get("dst_blacklist") or [])
+    except ValueError as exc:
+        script.errors.append(CfgError(path, 0, 0, "bad dst_blacklist: %s" % exc))
     set_current_registry(script.registry)
     if not check and init_modules and not script.errors:
         _ensure_shm(script)

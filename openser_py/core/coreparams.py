@@ -313,11 +313,19 @@ def cli_settings():
     return dict((s.cli, s) for s in SETTINGS if s.cli)
 
 
+def _suggest(name):
+    """`` (did you mean 'x'?)`` for a misspelt parameter name, or ''."""
+    import difflib
+    hint = difflib.get_close_matches(name, sorted(KNOWN_SETTINGS), n=1)
+    return " (did you mean '%s'?)" % hint[0] if hint else ""
+
+
 def _apply_one(param, values, errors, allowed=None):
     setting = KNOWN_SETTINGS.get(param.name)
     if setting is None or (allowed is not None and setting.name not in allowed):
         errors.append(CfgError.at(param.coord,
-                                  "unknown core parameter '%s'" % param.name))
+                                  "unknown core parameter '%s'%s"
+                                  % (param.name, _suggest(param.name))))
         return None
     try:
         value = setting.validate(param.value)

@@ -11,7 +11,8 @@ import ipaddress
 import socket
 
 from openser_py.core.dprint import LM_ERR
-from openser_py.core.errors import E_BAD_ADDRESS, E_NO_SOCKET, E_SEND
+from openser_py.core.errors import (E_BAD_ADDRESS, E_IP_BLOCKED, E_NO_SOCKET,
+                                    E_SEND)
 from openser_py.core.ip_addr import (AF_INET6, PROTO_BY_NAME, PROTO_NAMES,
                                      PROTO_TCP, PROTO_TLS, PROTO_UDP, af_of)
 from openser_py.parser import msg_translator
@@ -139,6 +140,12 @@ def forward_request(msg, dest=None, send_sock=None):
             LM_ERR("bad destination %r: %s", target, exc)
             return E_BAD_ADDRESS
     proto, ip, port = dest
+    if msg.ctx.get("blacklists"):
+        from openser_py.core import blacklist
+        why = blacklist.check(msg, proto, ip, port)
+        if why is not None:
+            LM_ERR("destination %s:%d blocked by blacklist (%s)", ip, port, why)
+            return E_IP_BLOCKED
     sock = get_send_socket(proto, af_of(ip),
                            send_sock or msg.force_send_socket)
     if sock is None:

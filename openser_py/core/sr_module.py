@@ -76,6 +76,7 @@ class ModuleRegistry:
         if exports.name != name:
             raise ModuleLoadError("%s: exports.name is %r, expected %r"
                                   % (origin, exports.name, name))
+        _reset_params(exports)
         mod = LoadedModule(name, exports, pymod, origin)
         self.modules.append(mod)
         self._by_name[name] = mod
@@ -163,6 +164,27 @@ class ModuleRegistry:
         """Return ``exports.api`` of a loaded module (bind_<mod>), or None."""
         mod = self._by_name.get(name)
         return mod.exports.api if mod else None
+
+
+_defaults = {}     # id(target), name -> the value before any modparam
+
+
+def _reset_params(exports):
+    """Give a module's parameters their defaults back.
+
+    Parameter values live on the module's own objects, so a second config
+    loaded in the same process (tests, tools, a future reload) would
+    otherwise inherit the first one's modparams.  The first load records
+    the defaults; every later load restores them.
+    """
+    for p in exports.params:
+        if p.type & USE_FUNC_PARAM:
+            continue
+        key = (id(p.target), p.name)
+        if key not in _defaults:
+            _defaults[key] = getattr(p.target, p.name, None)
+        else:
+            setattr(p.target, p.name, _defaults[key])
 
 
 def _set_param(mod, pname, vtype, value):

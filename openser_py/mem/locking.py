@@ -15,7 +15,7 @@ Measured on the project's 2-core machine (CPython 3.11, see
 primitive                              uncontended    4 procs, 2 cores
 =====================================  =============  ======================
 SemLock ``acquire()``/``release()``    0.05 us        0.6 us per locked op
-SemLock ``with lock:``                 0.13 us        --
+SemLock ``with lock:``                 0.13-0.17 us   --
 ``sem_t`` inside the arena via ctypes  0.39 us        0.9 us per locked op
 ``fcntl.lockf`` on a byte range        1.4 us         2.4 us per locked op
 =====================================  =============  ======================

@@ -62,10 +62,11 @@ _ALL_ACCESSORS = (
     "parsed_ruri", "vias", "from_", "to", "callid", "cseq", "max_forwards",
     "expires", "contacts", "routes", "record_routes", "path", "require",
     "proxy_require", "supported", "unsupported", "authorization",
-    "proxy_authorization", "content_type", "date")
+    "proxy_authorization", "content_type")
 _LEADING_CRLF = re.compile(rb"[\r\n]*")
 _RURI_OK = re.compile(r'[^\x00-\x20\x7f<>"]+').fullmatch
 _ITEM0 = itemgetter(0)
+_ITEM1 = itemgetter(1)
 _FAST_GET = FAST_NAMES.get
 _STREAM_CL = re.compile(
     r"^(?:content-length|l)[ \t]*:([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)",
@@ -82,19 +83,13 @@ def _blank_line(buf, start=0):
 
 
 def _split_headers(buf, stream):
-    """General header block split (bare LF, no empty line...).
+    """General header block split (bare LF line ends).
 
     Returns (body offset, header text, lines without the empty line)."""
     body_off = _blank_line(buf)
     if body_off < 0:
-        if stream or not buf:
-            raise SipParseError("end of headers not found")
-        # a datagram without the empty line: all of it is headers
-        text = buf.decode("latin-1")
-        lines = text.split("\n")
-        if not lines[-1]:
-            del lines[-1]
-        return len(buf), text, lines
+        # RFC 3261 7: the header block always ends with an empty line
+        raise SipParseError("end of headers not found")
     text = buf[:body_off].decode("latin-1")
     lines = text.split("\n")
     del lines[-2:]
@@ -121,15 +116,16 @@ def _unfold(lines):
     return out
 
 
-def _slow_index(lines, names, types):
+def _slow_index(lines, parts, types):
     """Folding and header names the fast table does not know."""
+    names = list(map(_ITEM0, parts))
     if any(n[:1] in (" ", "\t") for n in names):
         lines = _unfold(lines)
         parts = list(map(str.partition, lines, repeat(":")))
         names = list(map(_ITEM0, parts))
         types = list(map(_FAST_GET, names))
-    else:
-        parts = None
+    if "" in map(_ITEM1, parts):
+        raise SipParseError("header without colon")
     for i, t in enumerate(types):
         if t is None:
             name = names[i].rstrip(" \t")
@@ -193,10 +189,9 @@ class SipMsg:
         parts = list(map(str.partition, lines, repeat(":")))
         types = list(map(_FAST_GET, map(_ITEM0, parts)))
         if None in types:
-            names = list(map(_ITEM0, parts))
-            lines, folded, types = _slow_index(lines, names, types)
-            if folded is not None:
-                parts = folded
+            lines, parts, types = _slow_index(lines, parts, types)
+        elif "" in map(_ITEM1, parts):
+            raise SipParseError("header without colon")
         if len(lines) > MAX_HEADERS:
             raise SipParseError("too many headers")
         if len(text) > MAX_LINE and max(map(len, lines)) > MAX_LINE:
@@ -274,11 +269,8 @@ class SipMsg:
 
     def _parse_hdr(self, i, parser):
         """Parse header ``i`` with ``parser`` and cache the result."""
-        part = self._parts[i]
-        if not part[1]:
-            raise SipParseError("header without colon")
         try:
-            r = parser(part[2].strip(WS))
+            r = parser(self._parts[i][2].strip(WS))
         except SipParseError:
             raise
         except Exception as e:
@@ -302,9 +294,7 @@ class SipMsg:
                 starts = self._starts = list(accumulate(
                     map((1).__add__, map(len, self._lines)), add,
                     initial=self.first_line_end))
-            name, colon, raw = self._parts[i]
-            if not colon:
-                raise SipParseError("header without colon")
+            name, _, raw = self._parts[i]
             lead = len(raw) - len(raw.lstrip(WS))
             start = starts[i]
             f = hf[i] = HdrField(
@@ -528,8 +518,9 @@ class SipMsg:
     def parsed_ruri(self):
         """SipUri of the original Request-URI (None for replies).
 
-        Unknown schemes give 416 (RFC 3261 8.2.2.1); URI headers are not
-        allowed in a Request-URI (RFC 3261 19.1.1, RFC 4475 3.1.2.11)."""
+        Unknown schemes give 416 (RFC 3261 8.2.2.1).  URI headers are
+        syntactically fine here; refusing or stripping them is routing
+        policy (RFC 4475 3.1.2.11)."""
         if not self.is_request:
             return None
         r = self._cache.get("ruri")
@@ -543,8 +534,6 @@ class SipMsg:
                 raise
             except Exception as e:
                 raise SipParseError("bad Request-URI") from e
-            if getattr(r, "headers", ""):
-                raise SipParseError("headers in Request-URI")
             self._cache["ruri"] = r
         return r
 

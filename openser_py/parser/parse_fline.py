@@ -3,8 +3,9 @@
     Request-Line = Method SP Request-URI SP SIP-Version CRLF
     Status-Line  = SIP-Version SP Status-Code SP Reason-Phrase CRLF
 
-Elements are separated by exactly one SP (RFC 4475 3.1.2.8-3.1.2.10
-reject extra or embedded whitespace).  A well-formed version other than
+Elements are separated by exactly one SP (RFC 4475 3.1.2.8, 3.1.2.9
+reject extra or embedded whitespace); trailing SP/HT after the version is
+ignored, as OpenSER does (RFC 4475 3.1.2.10 allows it).  A well-formed version other than
 SIP/2.0 gives 505 (RFC 4475 3.1.2.16); anything else malformed gives 400.
 """
 import re
@@ -50,7 +51,9 @@ def check_version(version: str) -> str:
 
 
 def _request(line):
-    parts = line.split(" ")
+    # OpenSER (and RFC 4475 3.1.2.10, liberally) accepts SP/HT after the
+    # version; inside the line exactly one SP separates the elements
+    parts = line.rstrip(" \t").split(" ")
     if len(parts) != 3:
         raise SipParseError("bad request line")
     method, ruri, version = parts

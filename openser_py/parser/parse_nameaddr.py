@@ -7,8 +7,9 @@ RFC 3261 20.10 and 25.1::
     display-name = *(token LWS) / quoted-string
 
 In the addr-spec form (no angle brackets) everything after the first
-``;`` is a header parameter, and the URI may not contain ``,`` or ``?``
-(RFC 3261 20, RFC 4475 3.1.2.13).  URIs are kept as text; only
+``;`` is a header parameter and the URI ends at ``;`` or ``,`` (RFC 3261
+20).  A ``?`` there is tolerated like OpenSER does (RFC 4475 3.1.2.13
+allows inferring the brackets).  URIs are kept as text; only
 ``NameAddr.parsed_uri()`` calls the URI parser.
 """
 import re
@@ -33,13 +34,13 @@ _FAST = re.compile(
     % (_T, _T, MAX_URI - 40) + _PTEXT)
 # fast path for the addr-spec form:  sip:user@host;tag=x
 _FAST_SPEC = re.compile(
-    r'([A-Za-z][A-Za-z0-9+.\-]{0,31}:[^<>" \t;,?]{1,%d})' % (MAX_URI - 40)
+    r'([A-Za-z][A-Za-z0-9+.\-]{0,31}:[^<>" \t;,]{1,%d})' % (MAX_URI - 40)
     + _PTEXT)
 _FAST_MATCH = _FAST.match
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _BAD_IN_BRACKETS = re.compile(r'[ \t\r\n<>"]')
-_BAD_IN_SPEC = re.compile(r'[ \t\r\n<>",?]')
+_BAD_IN_SPEC = re.compile(r'[ \t\r\n<>",]')
 _FORM = re.compile(r'[<;"]')
 # display names may carry UTF-8 (seen as latin-1) even unquoted; we accept
 # those bytes but no separators (RFC 4475 3.1.2.15: "Bell, Alexander")

@@ -86,11 +86,7 @@ def fixup_copy(value, param_no):
 
 
 PushDest = namedtuple("PushDest", "kind spec")
-
-
 PushSrc = namedtuple("PushSrc", "spec avp all")
-
-
 _RU_PARTS = {None: "$ru", "username": "$rU", "domain": "$rd"}
 
 

@@ -52,7 +52,6 @@ def _pv_value(spec, msg):
 
 # -- avp_delete ---------------------------------------------------------------
 
-
 def ops_delete_avp(msg, param):
     """Delete the newest (or every, ``/g``) matching AVP."""
     lst = usr_avp.get_avp_list()
@@ -77,9 +76,8 @@ def ops_delete_avp(msg, param):
 
 # -- avp_copy -----------------------------------------------------------------
 
-
 def ops_copy_avp(msg, src, dst):
-    """Copy (``d``: move) the newest or every (``g``) value under a new name."""
+    """Copy (``d``: move) the newest or every (``g``) value as *dst*."""
     found = _avps_of(src, msg)
     target = dst.ref.resolve(msg)
     if found is None or target is None:
@@ -106,7 +104,6 @@ def ops_copy_avp(msg, src, dst):
 
 
 # -- avp_pushto ---------------------------------------------------------------
-
 
 def ops_pushto_avp(msg, dest, src):
     """Write AVP/PV value(s) into the R-URI, its parts, $du or a branch."""
@@ -139,7 +136,6 @@ def ops_pushto_avp(msg, dest, src):
 
 
 # -- avp_check ----------------------------------------------------------------
-
 
 def _operands(msg, ov, int_only):
     """The second operand(s) of a check/op: a list, or None on error."""
@@ -234,7 +230,6 @@ def ops_check_avp(msg, src, ov):
 
 # -- avp_op -------------------------------------------------------------------
 
-
 def _arith(op, a, b):
     """One operation on C ints (division truncates toward zero)."""
     if op == "add":
@@ -289,7 +284,6 @@ def ops_op_avp(msg, names, ov):
 
 # -- avp_subst ----------------------------------------------------------------
 
-
 def ops_subst(msg, avps, se):
     """Apply *se* to string AVP(s); store under dst (or replace the source)."""
     found = _avps_of(avps.src, msg)
@@ -316,8 +310,7 @@ def ops_subst(msg, avps, se):
     return 1 if n else -1
 
 
-# -- is_avp_set / avp_print -----------------------------------------------------
-
+# -- is_avp_set / avp_print ---------------------------------------------------
 
 def ops_is_avp_set(msg, param):
     """1 if the AVP (its ``[index]``-th value) exists and fits the flags."""
@@ -364,7 +357,7 @@ def w_db_unavailable(msg, *params):
     return -1
 
 
-# -- script wrappers -----------------------------------------------------------
+# -- script wrappers ----------------------------------------------------------
 
 def w_delete_avps(msg, param):
     """``avp_delete(name)``."""

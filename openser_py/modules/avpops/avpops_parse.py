@@ -270,7 +270,7 @@ def parse_arith_value(text):
     return ov
 
 
-# -- db_scheme ------------------------------------------------------------------
+# -- db_scheme ----------------------------------------------------------------
 
 SCHEME_KEYS = ("uuid_col", "username_col", "domain_col", "value_col",
                "table", "value_type")

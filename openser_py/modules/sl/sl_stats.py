@@ -42,11 +42,6 @@ STAT_EXPORTS = tuple(
 )
 
 
-def enabled():
-    """True when ``enable_stats`` is on."""
-    return bool(cfg.enable_stats)
-
-
 def _inc(name):
     var = statistics.get_stat(name, GROUP)
     if var is not None:

@@ -126,7 +126,7 @@ def fixup_privacy(value, param_no):
     return bit
 
 
-# -- adding headers -------------------------------------------------------------
+# -- adding headers -----------------------------------------------------------
 
 def _find_first(msg, hname):
     if hname is None:
@@ -189,7 +189,7 @@ def w_is_present_hf(msg, hname):
     return 1 if _find_first(msg, hname) is not None else -1
 
 
-# -- reply headers ----------------------------------------------------------------
+# -- reply headers ------------------------------------------------------------
 
 def w_append_to_reply(msg, fmt):
     """``append_to_reply(txt)``: header for the next local reply."""
@@ -211,7 +211,7 @@ def w_append_time(msg):
     return 1
 
 
-# -- method and privacy -------------------------------------------------------------
+# -- method and privacy -------------------------------------------------------
 
 def w_is_method(msg, method):
     """``is_method(m)``: request method, or the CSeq method of a reply."""

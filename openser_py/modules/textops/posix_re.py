@@ -164,7 +164,7 @@ def translate(text, newline=True):
                 if e not in "wWsS":
                     atom = None        # anchors cannot be repeated
             else:
-                out.append(_lit(e))
+                out.append(re.escape(e))
             continue
         if c == "[":
             cls, i = _bracket(text, i, newline)
@@ -197,7 +197,7 @@ def translate(text, newline=True):
             out.append(".")
         else:
             atom = len(out)
-            out.append(_lit(c))
+            out.append(re.escape(c))
     if groups:
         raise PosixReError("unmatched (")
     return "".join(out)

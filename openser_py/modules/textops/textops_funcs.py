@@ -28,6 +28,8 @@ from openser_py.parser.parse_content import (
 from openser_py.parser.parse_uri import parse_uri
 
 _CTX_TEXT = "textops.text"
+# what may follow a boundary delimiter (RFC 2046 5.1.1); "" = body end
+_DELIM_END = ("", "-", " ", "\t", "\r", "\n")
 
 
 # -- fixups -------------------------------------------------------------------
@@ -174,7 +176,7 @@ def w_replace_body_all(msg, rx, repl):
     return _replace_all(msg, rx, text, base, repl)
 
 
-# -- subst ----------------------------------------------------------------------
+# -- subst --------------------------------------------------------------------
 
 def _subst(msg, se, text, base):
     if text is None:
@@ -241,14 +243,15 @@ def w_subst_user(msg, se):
     return 1
 
 
-# -- body -----------------------------------------------------------------------
+# -- body ---------------------------------------------------------------------
 
 def _delimiters(body, delim):
     """Offsets ``(line start, line end)`` of each delimiter line."""
     out = []
     pos = body.find(delim)
     while pos >= 0:
-        if pos == 0 or body[pos - 1] == "\n":
+        after = body[pos + len(delim):pos + len(delim) + 1]
+        if (pos == 0 or body[pos - 1] == "\n") and after in _DELIM_END:
             eol = body.find("\n", pos)
             out.append((pos, len(body) if eol < 0 else eol + 1))
             if body.startswith("--", pos + len(delim)):

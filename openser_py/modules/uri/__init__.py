@@ -33,7 +33,7 @@ exports = ModuleExports(
                   None, REQUEST_ROUTE | FAILURE_ROUTE,
                   doc="True if the user part of the URI held by the PV is "
                       "'+' and 2 to 15 digits.",
-                  params_doc=("pseudo-variable holding a URI ($fu, $avp...)",)),
+                  params_doc=("pseudo-variable holding a URI",)),
     ),
     doc="Checks and changes of the Request-URI: parameters, E.164 users, "
         "tel to SIP conversion, To tag and authorized user checks.",

@@ -19,7 +19,7 @@ from openser_py.core.pv_msg import AUTHORIZED_CRED_KEY
 from openser_py.core.pvar import PvError, parse_pv_spec
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.limits import MAX_URI
-from openser_py.parser.parse_uri import parse_uri
+from openser_py.parser.parse_uri import SipUri, parse_uri
 
 
 # -- fixups -------------------------------------------------------------------
@@ -33,9 +33,12 @@ def fixup_pv(value, param_no):
 
 
 def _ruri(msg):
-    """The current R-URI parsed, or None (logged) if it is malformed."""
+    """The current R-URI parsed (the message's cached copy when it was not
+    rewritten: do not modify it), or None (logged) if it is malformed."""
     try:
-        return parse_uri(dset.get_request_uri(msg))
+        if msg.new_uri is None:
+            return msg.parsed_ruri
+        return parse_uri(msg.new_uri)
     except SipParseError as exc:
         LM_ERR("failed to parse the R-URI: %s", exc.reason)
         return None
@@ -109,7 +112,7 @@ def w_is_uri_user_e164(msg, spec):
     return e164_check(uri.user)
 
 
-# -- changes -------------------------------------------------------------------
+# -- changes ------------------------------------------------------------------
 
 def w_add_uri_param(msg, param):
     """``add_uri_param("p=v")``: append ``;p=v`` to the R-URI params."""
@@ -122,8 +125,9 @@ def w_add_uri_param(msg, param):
     if not uri.headers:
         new = cur + ";" + param
     else:
-        uri.params = uri.params + ";" + param if uri.params else param
-        new = str(uri)
+        params = uri.params + ";" + param if uri.params else param
+        new = str(SipUri(uri.scheme, uri.user, uri.passwd, uri.host,
+                         uri.port, params, uri.headers))
     if len(new) > MAX_URI:
         LM_ERR("new ruri too long")
         return -1

@@ -135,7 +135,7 @@ def mod_init():
     return 0
 
 
-# -- $C(xy): ANSI colours ----------------------------------------------------
+# -- $C(xy): ANSI colours -----------------------------------------------------
 
 #: SGR colour number of each letter (foreground 3x, background 4x)
 COLOR_CODES = {

@@ -80,3 +80,37 @@ def test_facility_names_case_insensitive():
     assert dprint.facility_by_name("log_local0") == syslog.LOG_LOCAL0
     with pytest.raises(KeyError):
         dprint.facility_by_name("LOG_NOPE")
+
+
+def test_syslog_sink_uses_level_priority_and_facility(monkeypatch):
+    import syslog
+    calls = []
+    monkeypatch.setattr(syslog, "openlog", lambda *a: calls.append(("open",) + a))
+    monkeypatch.setattr(syslog, "syslog", lambda prio, text: calls.append((prio, text)))
+    saved = (dprint.state.stderr, dprint.state.facility, dprint.state.name,
+             dprint.state.debug)
+    try:
+        dprint.configure(debug=3, log_stderror=False, log_facility="LOG_LOCAL3",
+                         log_name="myproxy")
+        dprint.LM_WARN("disk %s", "full")
+        dprint.LM_DBG("hidden")
+    finally:
+        (dprint.state.stderr, dprint.state.facility, dprint.state.name,
+         dprint.state.debug) = saved
+    assert calls[0] == ("open", "myproxy", syslog.LOG_PID | syslog.LOG_NDELAY,
+                        syslog.LOG_LOCAL3)
+    assert calls[1] == (syslog.LOG_WARNING | syslog.LOG_LOCAL3,
+                        "WARNING:tests:test_syslog_sink_uses_level_priority_and_facility: disk full")
+    assert len(calls) == 2
+
+
+def test_setdebug_per_process_override_and_restore():
+    saved = dprint.state.debug
+    try:
+        dprint.set_debug(2)
+        dprint.set_proc_debug(4)
+        assert dprint.is_printable(dprint.L_DBG)
+        dprint.reset_proc_debug()
+        assert dprint.get_debug() == 2
+    finally:
+        dprint.state.debug = saved
