@@ -1,6 +1,5 @@
 """Version identity, as OpenSER 1.3 prints it (``openser -V``)."""
 import platform
-import ssl as _ssl  # noqa: F401  (TLS support comes from the standard library)
 
 NAME = "openser"
 VERSION = "1.3.1"

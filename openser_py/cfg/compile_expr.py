@@ -18,9 +18,9 @@ OpenSER 1.3's (reference §1.6, §1.7):
   script: the call raises ScriptExit).
 """
 import ipaddress
-import re
 
 from openser_py.cfg import ast
+from openser_py.core.posix_re import PosixReError, compile_ere
 from openser_py.core.dprint import LM_ERR
 from openser_py.core.pvar import PvError, parse_pv_spec, pv_int
 
@@ -37,10 +37,15 @@ class ExprError(Exception):
 
 
 def compile_regex(text, coord):
-    """Compile an OpenSER regex (POSIX ERE, case-insensitive) or raise."""
+    """Compile an OpenSER regex (POSIX ERE, case-insensitive) or raise.
+
+    REG_EXTENDED|REG_ICASE|REG_NOSUB as in 1.3: the POSIX syntax is
+    translated (:mod:`openser_py.core.posix_re`) so that a regex means the
+    same in ``=~`` as in textops and avpops.
+    """
     try:
-        return re.compile(text, re.IGNORECASE)
-    except re.error as exc:
+        return compile_ere(text, icase=True)
+    except PosixReError as exc:
         raise ExprError("bad regular expression %r: %s" % (text, exc), coord)
 
 
@@ -184,6 +189,11 @@ class ExprCompiler:
     def _cond_ExprCond(self, node):
         value = self.value(node.expr)
         return lambda msg: _truthy(value(msg))
+
+    def _cond_Assign(self, node):
+        """``if ($var(t) = 3)``: do the assignment; true when it worked."""
+        assign = self.ctx.stmt(node)
+        return lambda msg: assign(msg) > 0
 
     def _cond_PV(self, node):
         get = self._pv(node).get
@@ -369,8 +379,8 @@ class ExprCompiler:
             if pattern is None:
                 return op == "!~"
             try:
-                rx = re.compile(_as_text(pattern), re.IGNORECASE)
-            except re.error as exc:
+                rx = compile_ere(_as_text(pattern), icase=True)
+            except PosixReError as exc:
                 LM_ERR("%s: bad regex %r at run time: %s", coord, pattern, exc)
                 return False
             return _regex_cmp(op, rx)(_as_text(lget(msg)))

@@ -195,7 +195,11 @@ def _load_modules(script, config):
                 _err(script, item.coord, err)
     for mod in script.registry.modules:
         if mod.exports.items:
-            pvar.register_pv_exports(mod.exports.items, owner=mod.name)
+            try:
+                pvar.register_pv_exports(mod.exports.items, owner=mod.name)
+            except pvar.PvError as exc:
+                script.errors.append(CfgError(script.path, 0, 0,
+                                              "module %s: %s" % (mod.name, exc)))
         if mod.exports.stats:
             statistics.register_module_stats(mod.name, mod.exports.stats)
 

@@ -313,8 +313,24 @@ def cli_settings():
     return dict((s.cli, s) for s in SETTINGS if s.cli)
 
 
+# pre-1.2 core parameters whose job moved into modules
+_MOVED = {
+    "fifo": "mi_fifo module: modparam(\"mi_fifo\", \"fifo_name\", ...)",
+    "fifo_mode": "mi_fifo module: modparam(\"mi_fifo\", \"fifo_mode\", ...)",
+    "fifo_dir": "mi_fifo module",
+    "fifo_db_url": "mi_fifo module",
+    "unix_sock": "mi_datagram module: modparam(\"mi_datagram\", "
+                 "\"socket_name\", ...)",
+    "unix_sock_children": "mi_datagram module: modparam(\"mi_datagram\", "
+                          "\"children_count\", ...)",
+}
+
+
 def _suggest(name):
-    """`` (did you mean 'x'?)`` for a misspelt parameter name, or ''."""
+    """A hint for an unknown parameter name: moved, or misspelt, or ''."""
+    if name in _MOVED:
+        return " (not a core parameter since OpenSER 1.2: use the %s)" \
+            % _MOVED[name]
     import difflib
     hint = difflib.get_close_matches(name, sorted(KNOWN_SETTINGS), n=1)
     return " (did you mean '%s'?)" % hint[0] if hint else ""
@@ -322,10 +338,15 @@ def _suggest(name):
 
 def _apply_one(param, values, errors, allowed=None):
     setting = KNOWN_SETTINGS.get(param.name)
-    if setting is None or (allowed is not None and setting.name not in allowed):
+    if setting is None:
         errors.append(CfgError.at(param.coord,
                                   "unknown core parameter '%s'%s"
                                   % (param.name, _suggest(param.name))))
+        return None
+    if allowed is not None and setting.name not in allowed:
+        errors.append(CfgError.at(param.coord,
+                                  "core parameter '%s' is not allowed in "
+                                  "this block" % param.name))
         return None
     try:
         value = setting.validate(param.value)

@@ -132,8 +132,12 @@ def is_pv_valid_name(name):
 def _add(pvdef, replace=False):
     if not is_pv_valid_name(pvdef.name):
         raise PvError("invalid pseudo-variable name %r" % pvdef.name)
-    if pvdef.name in _table and not replace:
-        raise PvError("pseudo-variable $%s already exists" % pvdef.name)
+    old = _table.get(pvdef.name)
+    # a module loaded again (next config in the same process) replaces its own
+    if old is not None and not replace and not (
+            old.owner == pvdef.owner and old.owner != "core"):
+        raise PvError("pseudo-variable $%s already exists (defined by %s)"
+                      % (pvdef.name, old.owner))
     _table[pvdef.name] = pvdef
 
 
@@ -363,11 +367,14 @@ def parse_pv_spec_at(text, pos=0, _shorthand_index=False):
             raise PvError("invalid character %r at %d in %r"
                           % (text[p:p + 1], p, text))
         p += 1
-    elif p < n and text[p] == "(":
-        inner, p = _scan_group(text, p, "(", ")", "name")
+    else:
+        if p < n and text[p] == "(":
+            inner, p = _scan_group(text, p, "(", ")", "name")
         if _shorthand_index and p < n and text[p] == "[":
             content, p = _scan_group(text, p, "[", "]", "index")
             index = _parse_index(content, text)
+        if _shorthand_index and p < n and text[p] == "{":
+            trans, p = parse_transformations(text, p)
     pvdef = _table.get(name)
     if pvdef is None:
         raise PvError("unknown pseudo-variable $%s" % name)
@@ -390,9 +397,10 @@ def parse_pv_spec_at(text, pos=0, _shorthand_index=False):
 def parse_pv_spec(text):
     """Parse a whole string as one PV; raises :class:`PvError`.
 
-    Besides the 1.3 forms, ``$avp(s:x)[1]`` / ``$hdr(Via)[-1]`` are accepted
-    here as shorthands of ``$(avp(s:x)[1])`` (not inside format strings,
-    where 1.3 prints ``[1]`` as text).
+    Besides the 1.3 forms, ``$avp(s:x)[1]`` / ``$hdr(Via)[-1]`` and
+    ``$var(x){s.int}`` are accepted here as shorthands of ``$(avp(s:x)[1])``
+    and ``$(var(x){s.int})`` (not inside format strings, where 1.3 prints
+    ``[1]`` and ``{...}`` as text).
     """
     if not isinstance(text, str):
         raise PvError("pseudo-variable must be a string, not %r" % (text,))

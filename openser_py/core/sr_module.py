@@ -22,6 +22,7 @@ import re
 import sys
 
 from openser_py import buildcfg
+from openser_py.core.posix_re import PosixReError, compile_ere
 from openser_py.core.exports import (
     INT_PARAM, STR_PARAM, USE_FUNC_PARAM, ModuleExports, param_type)
 
@@ -110,8 +111,8 @@ class ModuleRegistry:
         with both types.
         """
         try:
-            rx = re.compile("^(%s)$" % regex, re.IGNORECASE)
-        except re.error as exc:
+            rx = compile_ere("^(%s)$" % regex, icase=True)
+        except PosixReError as exc:
             return "bad module name regex %r: %s" % (regex, exc)
         vtype = INT_PARAM if isinstance(value, int) else STR_PARAM
         matched = False

@@ -6,9 +6,14 @@ form (RFC 3261 7.3.3 plus extensions: o, r, u, x, b, y, d, a, j, n).
 ``HDR_OTHER`` and are compared by their lower-cased text.
 """
 from enum import IntEnum
+from itertools import repeat
+from operator import itemgetter
+
+from openser_py.parser.errors import SipParseError
 
 __all__ = ["HdrType", "HdrField", "hdr_type", "canonical_name",
-           "HDR_NAMES", "COMPACT_FORMS", "is_token"]
+           "HDR_NAMES", "COMPACT_FORMS", "is_token", "blank_line",
+           "split_header_block", "unfold", "classify_slow"]
 
 
 class HdrType(IntEnum):
@@ -166,6 +171,12 @@ TOKEN_CHARS = frozenset(
     "-.!%*_+`'~")
 
 
+ITEM0 = itemgetter(0)
+ITEM1 = itemgetter(1)
+FAST_GET = FAST_NAMES.get
+_OTHER = HdrType.OTHER
+
+
 def is_token(s: str) -> bool:
     """True if ``s`` is a non-empty RFC 3261 token."""
     return bool(s) and TOKEN_CHARS.issuperset(s)
@@ -214,3 +225,67 @@ class HdrField:
         return "HdrField(%r, %s, %r, %d, %d)" % (
             self.name, HdrType(self.type).name, self.body, self.start,
             self.end)
+
+
+# -- splitting a header block (RFC 3261 7.3) ---------------------------
+
+def blank_line(buf, start=0):
+    """Offset just past the empty line ending the headers, or -1."""
+    p = buf.find(b"\n\r\n", start)
+    q = buf.find(b"\n\n", start, len(buf) if p < 0 else p + 1)
+    if q >= 0:
+        return q + 2
+    return p + 3 if p >= 0 else -1
+
+
+def split_header_block(buf):
+    """General header block split (bare LF line ends).
+
+    Returns (body offset, header text, lines without the empty line)."""
+    body_off = blank_line(buf)
+    if body_off < 0:
+        # RFC 3261 7: the header block always ends with an empty line
+        raise SipParseError("end of headers not found")
+    text = buf[:body_off].decode("latin-1")
+    lines = text.split("\n")
+    del lines[-2:]
+    return body_off, text, lines
+
+
+def unfold(lines):
+    """Merge continuation lines (leading SP/HT, RFC 3261 7.3.1) into their
+    header field.  CR and LF become spaces: the length (and so every
+    offset) is preserved and LWS stays equivalent to SP."""
+    out = []
+    folded = False
+    for line in lines:
+        if line[:1] in (" ", "\t"):
+            if not out:
+                raise SipParseError("folded line without header")
+            out[-1] = out[-1] + "\n" + line
+            folded = True
+        else:
+            out.append(line)
+    if folded:
+        out = [x.replace("\r", " ").replace("\n", " ") if "\n" in x else x
+               for x in out]
+    return out
+
+
+def classify_slow(lines, parts, types):
+    """Folding and header names the fast table does not know."""
+    names = list(map(ITEM0, parts))
+    if any(n[:1] in (" ", "\t") for n in names):
+        lines = unfold(lines)
+        parts = list(map(str.partition, lines, repeat(":")))
+        names = list(map(ITEM0, parts))
+        types = list(map(FAST_GET, names))
+    if "" in map(ITEM1, parts):
+        raise SipParseError("header without colon")
+    for i, t in enumerate(types):
+        if t is None:
+            name = names[i].rstrip(" \t")
+            if not name or not TOKEN_CHARS.issuperset(name):
+                raise SipParseError("bad header name")
+            types[i] = _BY_LOWER.get(name.lower(), _OTHER)
+    return lines, parts, types

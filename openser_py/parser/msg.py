@@ -11,12 +11,12 @@ lines, colon offsets, types) built with C-level ``map``/``str`` calls;
 """
 import re
 from itertools import accumulate, repeat
-from operator import add, itemgetter
+from operator import add
 
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.hf import (
-    FAST_NAMES, HDR_NAMES, HdrField, HdrType, TOKEN_CHARS, _BY_LOWER,
-    hdr_type)
+    FAST_GET, HDR_NAMES, ITEM0, ITEM1, HdrField, HdrType, blank_line,
+    classify_slow, hdr_type, split_header_block)
 from openser_py.parser.limits import (
     MAX_HEADERS, MAX_LINE, MAX_MSG_SIZE, MAX_URI, MAX_VIA)
 from openser_py.parser.methods import METHOD_IDS, METHOD_OTHER
@@ -65,74 +65,21 @@ _ALL_ACCESSORS = (
     "proxy_authorization", "content_type")
 _LEADING_CRLF = re.compile(rb"[\r\n]*")
 _RURI_OK = re.compile(r'[^\x00-\x20\x7f<>"]+').fullmatch
-_ITEM0 = itemgetter(0)
-_ITEM1 = itemgetter(1)
-_FAST_GET = FAST_NAMES.get
 _STREAM_CL = re.compile(
     r"^(?:content-length|l)[ \t]*:([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)",
     re.I | re.M)
 
 
-def _blank_line(buf, start=0):
-    """Offset just past the empty line ending the headers, or -1."""
-    p = buf.find(b"\n\r\n", start)
-    q = buf.find(b"\n\n", start, len(buf) if p < 0 else p + 1)
-    if q >= 0:
-        return q + 2
-    return p + 3 if p >= 0 else -1
-
-
-def _split_headers(buf, stream):
-    """General header block split (bare LF line ends).
-
-    Returns (body offset, header text, lines without the empty line)."""
-    body_off = _blank_line(buf)
-    if body_off < 0:
-        # RFC 3261 7: the header block always ends with an empty line
-        raise SipParseError("end of headers not found")
-    text = buf[:body_off].decode("latin-1")
-    lines = text.split("\n")
-    del lines[-2:]
-    return body_off, text, lines
-
-
-def _unfold(lines):
-    """Merge continuation lines (leading SP/HT, RFC 3261 7.3.1) into their
-    header field.  CR and LF become spaces: the length (and so every
-    offset) is preserved and LWS stays equivalent to SP."""
-    out = []
-    folded = False
-    for line in lines:
-        if line[:1] in (" ", "\t"):
-            if not out:
-                raise SipParseError("folded line without header")
-            out[-1] = out[-1] + "\n" + line
-            folded = True
-        else:
-            out.append(line)
-    if folded:
-        out = [x.replace("\r", " ").replace("\n", " ") if "\n" in x else x
-               for x in out]
-    return out
-
-
-def _slow_index(lines, parts, types):
-    """Folding and header names the fast table does not know."""
-    names = list(map(_ITEM0, parts))
-    if any(n[:1] in (" ", "\t") for n in names):
-        lines = _unfold(lines)
-        parts = list(map(str.partition, lines, repeat(":")))
-        names = list(map(_ITEM0, parts))
-        types = list(map(_FAST_GET, names))
-    if "" in map(_ITEM1, parts):
-        raise SipParseError("header without colon")
-    for i, t in enumerate(types):
-        if t is None:
-            name = names[i].rstrip(" \t")
-            if not name or not TOKEN_CHARS.issuperset(name):
-                raise SipParseError("bad header name")
-            types[i] = _BY_LOWER.get(name.lower(), _OTHER)
-    return lines, parts, types
+def _first_value(t, parser, doc):
+    """A property: the first header of type ``t`` parsed by ``parser``."""
+    def get(self):
+        types = self._types
+        if t in types:
+            i = types.index(t)
+            r = self._cache.get(i)
+            return r if r is not None else self._parse_hdr(i, parser)
+        return None
+    return property(get, doc=doc)
 
 
 class SipMsg:
@@ -177,9 +124,9 @@ class SipMsg:
             if lines.index("") == n - 1 and lines.index("\r") == n - 2:
                 del lines[-2:]
             else:   # an earlier empty line made of a bare LF
-                body_off, text, lines = _split_headers(buf, stream)
+                body_off, text, lines = split_header_block(buf)
         else:
-            body_off, text, lines = _split_headers(buf, stream)
+            body_off, text, lines = split_header_block(buf)
         self.hdr_text = text
         first = lines[0]
         self.first_line_end = len(first) + 1
@@ -187,10 +134,10 @@ class SipMsg:
         del lines[0]
         # RFC 3261 7.3: header-name HCOLON header-value
         parts = list(map(str.partition, lines, repeat(":")))
-        types = list(map(_FAST_GET, map(_ITEM0, parts)))
+        types = list(map(FAST_GET, map(ITEM0, parts)))
         if None in types:
-            lines, parts, types = _slow_index(lines, parts, types)
-        elif "" in map(_ITEM1, parts):
+            lines, parts, types = classify_slow(lines, parts, types)
+        elif "" in map(ITEM1, parts):
             raise SipParseError("header without colon")
         if len(lines) > MAX_HEADERS:
             raise SipParseError("too many headers")
@@ -340,14 +287,6 @@ class SipMsg:
             return (types.index(t),) if n else ()
         return [i for i, x in enumerate(types) if x == t]
 
-    def _first(self, t, parser):
-        types = self._types
-        if t in types:
-            i = types.index(t)
-            r = self._cache.get(i)
-            return r if r is not None else self._parse_hdr(i, parser)
-        return None
-
     def _joined(self, key, t, parser):
         """Concatenated parsed lists of every header of type ``t``."""
         r = self._cache.get(key)
@@ -386,96 +325,6 @@ class SipMsg:
         """Second ViaBody or None."""
         v = self.vias
         return v[1] if len(v) > 1 else None
-
-    @property
-    def from_(self):
-        """From value (ToBody) or None."""
-        types = self._types
-        if _FROM in types:
-            i = types.index(_FROM)
-            r = self._cache.get(i)
-            return r if r is not None else self._parse_hdr(i, parse_to)
-        return None
-
-    @property
-    def to(self):
-        """To value (ToBody) or None."""
-        types = self._types
-        if _TO in types:
-            i = types.index(_TO)
-            r = self._cache.get(i)
-            return r if r is not None else self._parse_hdr(i, parse_to)
-        return None
-
-    @property
-    def callid(self):
-        """Call-ID (str) or None."""
-        types = self._types
-        if _CALLID in types:
-            i = types.index(_CALLID)
-            r = self._cache.get(i)
-            return r if r is not None else self._parse_hdr(i, parse_callid)
-        return None
-
-    @property
-    def max_forwards(self):
-        """Max-Forwards (int 0..255) or None."""
-        types = self._types
-        if _MAXFWD in types:
-            i = types.index(_MAXFWD)
-            r = self._cache.get(i)
-            return r if r is not None else self._parse_hdr(i, parse_max_forwards)
-        return None
-    expires = property(lambda self: self._first(_EXPIRES, parse_expires),
-                       doc="Expires (int) or None.")
-    content_type = property(
-        lambda self: self._first(_CTYPE, parse_content_type),
-        doc="Content-Type (ContentType) or None.")
-    date = property(lambda self: self._first(_DATE, parse_date),
-                    doc="Date as (Y, M, D, h, m, s) or None.")
-    @property
-    def routes(self):
-        """Route entries (list of NameAddr)."""
-        types = self._types
-        if types.count(_ROUTE) == 1:    # the common case: one Route field
-            i = types.index(_ROUTE)
-            r = self._cache.get(i)
-            return (r if r is not None
-                    else self._parse_hdr(i, parse_nameaddr_list))
-        return self._joined("routes", _ROUTE, parse_nameaddr_list)
-    record_routes = property(
-        lambda self: self._joined("rr", _RR, parse_nameaddr_list),
-        doc="Record-Route entries (list of NameAddr).")
-    path = property(
-        lambda self: self._joined("path", _PATH, parse_nameaddr_list),
-        doc="Path entries (list of NameAddr).")
-    require = property(
-        lambda self: self._joined("req", _REQUIRE, parse_option_tags),
-        doc="Require option tags (list of str).")
-    proxy_require = property(
-        lambda self: self._joined("preq", _PREQUIRE, parse_option_tags),
-        doc="Proxy-Require option tags (list of str).")
-    supported = property(
-        lambda self: self._joined("sup", _SUPPORTED, parse_option_tags),
-        doc="Supported option tags (list of str).")
-    unsupported = property(
-        lambda self: self._joined("unsup", _UNSUPPORTED, parse_option_tags),
-        doc="Unsupported option tags (list of str).")
-
-    @property
-    def content_length(self):
-        """Content-Length header value (int) or None if absent."""
-        return self._clen
-
-    @property
-    def cseq(self):
-        """CSeqBody or None; for requests the method must match (400)."""
-        types = self._types
-        if _CSEQ in types:
-            i = types.index(_CSEQ)
-            r = self._cache.get(i)
-            return r if r is not None else self._parse_hdr(i, self._checked_cseq)
-        return None
 
     def _checked_cseq(self, value):
         cs = parse_cseq(value)
@@ -620,7 +469,7 @@ def _stream_frame(buf, max_size):
     skip = _LEADING_CRLF.match(buf).end()
     if skip == len(buf):
         return None
-    body_off = _blank_line(buf, skip)
+    body_off = blank_line(buf, skip)
     if body_off < 0:
         if len(buf) - skip > max_size:
             raise SipParseError("message too large", 413)

@@ -86,6 +86,11 @@ class ViaBody:
             p = self._params = _split_params(p)[0] if p else []
         return p
 
+    def get_param(self, name: str, default=None):
+        """Value of a parameter (name case-insensitive); None for a
+        parameter without value, ``default`` if absent."""
+        return get_param(self.params, name.lower(), default)
+
     def _get(self, name):
         return get_param(self.params, name)
 

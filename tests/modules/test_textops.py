@@ -7,7 +7,7 @@ from openser_py.core.exports import ONREPLY_ROUTE
 from openser_py.core.script_state import state
 from openser_py.core.scriptrun import (SendRecorder, load_script, make_msg,
                                        run_route)
-from openser_py.modules.textops.posix_re import (PosixReError, compile_ere,
+from openser_py.core.posix_re import (PosixReError, compile_ere,
                                                  translate)
 from openser_py.modules.textops.subst import SubstError, parse_subst
 from openser_py.parser.msg_translator import build_req_buf, build_res_buf

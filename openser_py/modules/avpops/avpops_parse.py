@@ -16,6 +16,8 @@ The ``/subst/repl/flags`` expressions of avp_subst are in
 """
 import re
 
+from openser_py.core.posix_re import PosixReError, compile_ere
+
 from openser_py.core import usr_avp
 from openser_py.core.exports import FixupError
 from openser_py.core.pvar import (PvError, parse_pv_spec,
@@ -251,8 +253,8 @@ def parse_check_value(text):
             raise FixupError("regexp operation requires a constant string "
                              "value in %r" % text)
         try:
-            ov.regex = re.compile(ov.const, re.IGNORECASE | re.MULTILINE)
-        except re.error as exc:
+            ov.regex = compile_ere(ov.const, icase=True)
+        except PosixReError as exc:
             raise FixupError("bad regular expression %r: %s"
                              % (ov.const, exc)) from None
     elif ov.op == "fm" and ov.pv is None and not isinstance(ov.const, str):

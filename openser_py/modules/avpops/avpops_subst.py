@@ -16,7 +16,8 @@ a newline (by default, as with ``REG_NEWLINE``, it does not and ``^``/``$``
 match at line boundaries).  The regexp is compiled with Python's ``re``,
 like the other regexps of the port.
 """
-import re
+
+from openser_py.core.posix_re import PosixReError, compile_ere
 
 from openser_py.core.dprint import LM_ERR, LM_WARN
 from openser_py.core.pvar import PvError, parse_pv_spec_at
@@ -167,21 +168,21 @@ def subst_parser(text):
     if len(text) < re_end + 2:
         raise SubstError("string too short: %r" % text)
     pieces, repl_end = _parse_replacement(text, re_end + 1, sep)
-    cflags = re.MULTILINE
+    icase, newline = False, True
     replace_all = False
     for flag in text[repl_end + 1:]:
         if flag == "i":
-            cflags |= re.IGNORECASE
+            icase = True
         elif flag == "s":
-            cflags = (cflags & ~re.MULTILINE) | re.DOTALL
+            newline = False
         elif flag == "g":
             replace_all = True
         else:
             raise SubstError("unknown flag %s in %r" % (flag, text))
     pattern = text[1:re_end]
     try:
-        regex = re.compile(pattern, cflags)
-    except re.error as exc:
+        regex = compile_ere(pattern, icase=icase, newline=newline)
+    except PosixReError as exc:
         raise SubstError("bad regular expression %r in %r: %s"
                          % (pattern, text, exc)) from None
     return SubstExpr(text, regex, pieces, replace_all)

@@ -20,7 +20,7 @@ the script's other regexes a subst expression is case-*sensitive* unless
 regex does not have is an error.
 """
 from openser_py.core.pvar import PvError, parse_pv_spec_at
-from openser_py.modules.textops.posix_re import PosixReError, compile_ere
+from openser_py.core.posix_re import PosixReError, compile_ere
 
 __all__ = ["SubstExpr", "SubstError", "parse_subst"]
 

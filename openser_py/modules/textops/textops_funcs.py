@@ -19,7 +19,7 @@ expressions have their own flags (:mod:`.subst`).  The replacement text of
 from openser_py.core import dset
 from openser_py.core.dprint import LM_ERR
 from openser_py.core.exports import FixupError
-from openser_py.modules.textops.posix_re import PosixReError, compile_ere
+from openser_py.core.posix_re import PosixReError, compile_ere
 from openser_py.modules.textops.subst import SubstError, parse_subst
 from openser_py.parser import data_lump
 from openser_py.parser.errors import SipParseError

@@ -157,8 +157,14 @@ def test_dst_blacklist_and_tls_domains():
 
 
 @pytest.mark.parametrize("src,error", [
-    ('fifo="/tmp/openser_fifo"', (1, 1, "unknown core parameter 'fifo'")),
-    ("unix_sock_children=2", (1, 1, "unknown core parameter 'unix_sock_children'")),
+    ('fifo="/tmp/openser_fifo"', (1, 1, "unknown core parameter 'fifo' (not a "
+                                        "core parameter since OpenSER 1.2: use "
+                                        "the mi_fifo module: modparam("
+                                        "\"mi_fifo\", \"fifo_name\", ...))")),
+    ("unix_sock_children=2", (1, 1, "unknown core parameter 'unix_sock_children' "
+                             "(not a core parameter since OpenSER 1.2: use the "
+                             "mi_datagram module: modparam(\"mi_datagram\", "
+                             "\"children_count\", ...))")),
     ('children="4"', (1, 10, "bad value for core parameter 'children': "
                              "number expected")),
     ("fork=maybe", (1, 6, "bad value for core parameter 'fork': boolean "
@@ -185,7 +191,7 @@ def test_dst_blacklist_and_tls_domains():
     ("dst_blacklist=5", (1, 15, "bad value for core parameter 'dst_blacklist': "
                                 "name:{ (proto, net, port, \"text\"), ... } expected")),
     ("tls_server_domain[1.2.3.4:5061] { tls_verify_server=1 }",
-     (1, 35, "unknown core parameter 'tls_verify_server'")),
+     (1, 35, "core parameter 'tls_verify_server' is not allowed in this block")),
 ])
 def test_errors_with_coordinates(src, error):
     values, errors = values_of(src)

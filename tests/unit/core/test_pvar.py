@@ -539,7 +539,9 @@ def test_register_module_pvs():
         with pytest.raises(PvError):
             parse_pv_spec("$T_test_idx").set(msg, 1)
         with pytest.raises(PvError):
-            pvar.register_pv("T_test_idx", getter)      # duplicate
+            pvar.register_pv("T_test_idx", getter, owner="other")  # taken
+        with pytest.raises(PvError):
+            pvar.register_pv("ru", getter)              # core name
         with pytest.raises(PvError):
             pvar.register_pv("bad name", getter)
         pvar.unregister_pv("ru")                         # core: kept
