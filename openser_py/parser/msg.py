@@ -5,9 +5,10 @@ line, split and classify the header fields (RFC 3261 7.3, folding per
 7.3.1) and slice the body by Content-Length (RFC 3261 18.3, 20.14).
 Header values are parsed on first access and cached.
 
-Hot path notes: the header index is three parallel lists (logical raw
-lines, colon offsets, types) built with C-level ``map``/``str`` calls;
-:class:`HdrField` objects are only created when asked for.
+Hot path notes: the header index is three parallel lists (logical lines,
+their ``str.partition(":")`` tuples, header types) built with C-level
+``map`` calls; :class:`HdrField` objects are only created when asked for
+and accessors parse only the field they need.
 """
 import re
 from itertools import accumulate, repeat
@@ -35,27 +36,14 @@ from openser_py.parser.parse_via import parse_via
 
 __all__ = ["SipMsg", "parse_msg", "stream_frame", "skip_keepalive"]
 
-_CL = HdrType.CONTENTLENGTH
-_CSEQ = HdrType.CSEQ
-_OTHER = HdrType.OTHER
-_VIA = HdrType.VIA
-_FROM = HdrType.FROM
-_TO = HdrType.TO
-_CALLID = HdrType.CALLID
-_MAXFWD = HdrType.MAXFORWARDS
-_EXPIRES = HdrType.EXPIRES
-_CTYPE = HdrType.CONTENTTYPE
-_DATE = HdrType.DATE
-_ROUTE = HdrType.ROUTE
-_RR = HdrType.RECORDROUTE
-_PATH = HdrType.PATH
-_REQUIRE = HdrType.REQUIRE
-_PREQUIRE = HdrType.PROXYREQUIRE
-_SUPPORTED = HdrType.SUPPORTED
-_UNSUPPORTED = HdrType.UNSUPPORTED
-_CONTACT = HdrType.CONTACT
-_AUTH = HdrType.AUTHORIZATION
-_PAUTH = HdrType.PROXYAUTH
+_H = HdrType
+(_CL, _CSEQ, _OTHER, _VIA, _FROM, _TO, _CALLID, _MAXFWD, _EXPIRES, _CTYPE,
+ _DATE, _ROUTE, _RR, _PATH, _REQUIRE, _PREQUIRE, _SUPPORTED, _UNSUPPORTED,
+ _CONTACT, _AUTH, _PAUTH) = (
+    _H.CONTENTLENGTH, _H.CSEQ, _H.OTHER, _H.VIA, _H.FROM, _H.TO, _H.CALLID,
+    _H.MAXFORWARDS, _H.EXPIRES, _H.CONTENTTYPE, _H.DATE, _H.ROUTE,
+    _H.RECORDROUTE, _H.PATH, _H.REQUIRE, _H.PROXYREQUIRE, _H.SUPPORTED,
+    _H.UNSUPPORTED, _H.CONTACT, _H.AUTHORIZATION, _H.PROXYAUTH)
 _MANDATORY = (_VIA, _FROM, _TO, _CALLID, _CSEQ)
 _SINGLE = (_FROM, _TO, _CALLID, _CSEQ)
 _ALL_ACCESSORS = (
@@ -325,6 +313,63 @@ class SipMsg:
         """Second ViaBody or None."""
         v = self.vias
         return v[1] if len(v) > 1 else None
+
+    from_ = _first_value(_FROM, parse_to, "From value (ToBody) or None.")
+    to = _first_value(_TO, parse_to, "To value (ToBody) or None.")
+    callid = _first_value(_CALLID, parse_callid, "Call-ID (str) or None.")
+    max_forwards = _first_value(_MAXFWD, parse_max_forwards,
+                                "Max-Forwards (int 0..255) or None.")
+    expires = _first_value(_EXPIRES, parse_expires, "Expires (int) or None.")
+    content_type = _first_value(_CTYPE, parse_content_type,
+                                "Content-Type (ContentType) or None.")
+    date = _first_value(_DATE, parse_date,
+                        "Date as (Y, M, D, h, m, s) or None (not checked "
+                        "by parse_all: RFC 4475 3.1.2.12).")
+    record_routes = property(
+        lambda self: self._joined("rr", _RR, parse_nameaddr_list),
+        doc="Record-Route entries (list of NameAddr).")
+    path = property(
+        lambda self: self._joined("path", _PATH, parse_nameaddr_list),
+        doc="Path entries (list of NameAddr).")
+    require = property(
+        lambda self: self._joined("req", _REQUIRE, parse_option_tags),
+        doc="Require option tags (list of str).")
+    proxy_require = property(
+        lambda self: self._joined("preq", _PREQUIRE, parse_option_tags),
+        doc="Proxy-Require option tags (list of str).")
+    supported = property(
+        lambda self: self._joined("sup", _SUPPORTED, parse_option_tags),
+        doc="Supported option tags (list of str).")
+    unsupported = property(
+        lambda self: self._joined("unsup", _UNSUPPORTED, parse_option_tags),
+        doc="Unsupported option tags (list of str).")
+
+    @property
+    def routes(self):
+        """Route entries (list of NameAddr)."""
+        types = self._types
+        if types.count(_ROUTE) == 1:    # the common case: one Route field
+            i = types.index(_ROUTE)
+            r = self._cache.get(i)
+            return (r if r is not None
+                    else self._parse_hdr(i, parse_nameaddr_list))
+        return self._joined("routes", _ROUTE, parse_nameaddr_list)
+
+    @property
+    def content_length(self):
+        """Content-Length header value (int) or None if absent."""
+        return self._clen
+
+    @property
+    def cseq(self):
+        """CSeqBody or None; for requests the method must match (400)."""
+        types = self._types
+        if _CSEQ in types:
+            i = types.index(_CSEQ)
+            r = self._cache.get(i)
+            return r if r is not None else self._parse_hdr(
+                i, self._checked_cseq)
+        return None
 
     def _checked_cseq(self, value):
         cs = parse_cseq(value)
