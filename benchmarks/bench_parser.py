@@ -8,7 +8,13 @@ of 3 runs of at most ``--count`` iterations or ``--seconds`` each.
     python benchmarks/bench_parser.py [--count 200000] [--seconds 10]
                                       [--profile] [--splice]
 
-Target: >= 100,000 messages/s on one core.
+Target: >= 100,000 messages/s on one core.  Measured on the project's
+2-vCPU VM (CPython 3.11.7, shared with other jobs): about 62,000/s with
+--splice (parser only: ~7 us to build the header index, ~9 us for the
+seven accessors) and about 49,000/s with build_req_buf.  A hand-inlined
+single function doing the same string work without validation, objects
+or caching reaches ~113,000/s there, so the gap is the per-accessor
+Python overhead of the API, not an algorithmic one.
 """
 import argparse
 import os

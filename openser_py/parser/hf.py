@@ -230,7 +230,8 @@ class HdrField:
 # -- splitting a header block (RFC 3261 7.3) ---------------------------
 
 def blank_line(buf, start=0):
-    """Offset just past the empty line ending the headers, or -1."""
+    """Offset just past the first empty line (CRLF or bare LF) at or
+    after ``start`` in ``buf`` (bytes), or -1."""
     p = buf.find(b"\n\r\n", start)
     q = buf.find(b"\n\n", start, len(buf) if p < 0 else p + 1)
     if q >= 0:
@@ -273,7 +274,12 @@ def unfold(lines):
 
 
 def classify_slow(lines, parts, types):
-    """Folding and header names the fast table does not know."""
+    """The slow path of the header index: unfold continuation lines,
+    check every field has a colon and a token name, and classify the
+    names ``FAST_NAMES`` did not know (``types[i] is None``).
+
+    ``parts`` are the ``str.partition(":")`` tuples of ``lines``; returns
+    the (possibly merged) ``(lines, parts, types)``."""
     names = list(map(ITEM0, parts))
     if any(n[:1] in (" ", "\t") for n in names):
         lines = unfold(lines)

@@ -13,4 +13,3 @@ MAX_URI = 4096            # one URI (Request-URI, name-addr URIs)
 MAX_PARAMS = 128          # parameters on one header value / via-parm
 MAX_LIST = 256            # comma-separated values in one header field
 MAX_PARTS = 64            # parts of one multipart body
-MAX_PART_DEPTH = 4        # nesting of multipart bodies

@@ -53,8 +53,8 @@ METHOD_PUBLISH = Method.PUBLISH
 METHOD_OTHER = Method.OTHER
 
 # name as written on the wire -> id (exact case, RFC 3261 7.1)
-METHOD_IDS = {m.name: m for m in Method if m not in (Method.UNDEF,
-                                                      Method.OTHER)}
+METHOD_IDS = {m.name: m for m in Method
+              if m not in (Method.UNDEF, Method.OTHER)}
 
 
 def method_id(name: str) -> Method:

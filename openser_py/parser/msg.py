@@ -59,14 +59,26 @@ _STREAM_CL = re.compile(
 
 
 def _first_value(t, parser, doc):
-    """A property: the first header of type ``t`` parsed by ``parser``."""
+    """A property: the first header of type ``t`` parsed by ``parser``
+    (``SipMsg._parse_hdr`` inlined: this is the hot path)."""
     def get(self):
         types = self._types
-        if t in types:
-            i = types.index(t)
-            r = self._cache.get(i)
-            return r if r is not None else self._parse_hdr(i, parser)
-        return None
+        if t not in types:
+            return None
+        i = types.index(t)
+        cache = self._cache
+        r = cache.get(i)
+        if r is None:
+            try:
+                r = parser(self._parts[i][2].strip(WS))
+            except SipParseError:
+                raise
+            except Exception as e:
+                raise SipParseError("bad %s header" % HdrType(t).name) from e
+            cache[i] = r
+            if self._hf is not None and self._hf[i] is not None:
+                self._hf[i].parsed = r
+        return r
     return property(get, doc=doc)
 
 
@@ -224,23 +236,35 @@ class SipMsg:
             hf = self._hf = [None] * len(self._lines)
         f = hf[i]
         if f is None:
+            lines = self._lines
             starts = self._starts
-            if starts is None:
-                starts = self._starts = list(accumulate(
-                    map((1).__add__, map(len, self._lines)), add,
-                    initial=self.first_line_end))
+            if starts is not None:
+                start = starts[i]
+            elif i < 8:     # cheaper than all the offsets for a top header
+                start = self.first_line_end + sum(map(len, lines[:i])) + i
+            else:
+                start = self._offsets()[i]
             name, _, raw = self._parts[i]
             lead = len(raw) - len(raw.lstrip(WS))
-            start = starts[i]
             f = hf[i] = HdrField(
                 name.rstrip(" \t"), self._types[i], raw.strip(WS), start,
-                min(starts[i + 1], self.body_offset),
-                start + len(name) + 1 + lead, self._cache.get(i))
+                start + len(lines[i]) + 1, start + len(name) + 1 + lead,
+                self._cache.get(i))
         return f
+
+    def _offsets(self):
+        """Start offset in ``buf`` of every header line."""
+        starts = self._starts
+        if starts is None:
+            starts = self._starts = list(accumulate(
+                map((1).__add__, map(len, self._lines)), add,
+                initial=self.first_line_end))
+        return starts
 
     @property
     def headers(self):
         """Every header field, in order (list of HdrField)."""
+        self._offsets()
         return [self._field(i) for i in range(len(self._lines))]
 
     def get_hdr(self, t):
@@ -483,9 +507,9 @@ class SipMsg:
         return "<SipMsg %d %s>" % (self.status, self.reason)
 
 
-def parse_msg(buf, stream: bool = False) -> SipMsg:
-    """Parse a received message (same as ``SipMsg(buf, stream)``)."""
-    return SipMsg(buf, stream)
+#: ``parse_msg(buf, stream=False)``: parse a received message.  It *is*
+#: ``SipMsg(buf, stream)`` (an alias saves a call on the hot path).
+parse_msg = SipMsg
 
 
 def skip_keepalive(buf) -> int:

@@ -5,8 +5,9 @@
 
 Elements are separated by exactly one SP (RFC 4475 3.1.2.8, 3.1.2.9
 reject extra or embedded whitespace); trailing SP/HT after the version is
-ignored, as OpenSER does (RFC 4475 3.1.2.10 allows it).  A well-formed version other than
-SIP/2.0 gives 505 (RFC 4475 3.1.2.16); anything else malformed gives 400.
+ignored, as OpenSER does (RFC 4475 3.1.2.10 allows it).  A well-formed
+version other than SIP/2.0 gives 505 (RFC 4475 3.1.2.16); anything else
+malformed gives 400.
 """
 import re
 

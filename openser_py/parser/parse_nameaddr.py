@@ -27,14 +27,16 @@ _T = r"A-Za-z0-9\-.!%*_+`'~"
 
 # fast path: the common shapes  "Quoted" <uri>;p=v   Tok Tok <uri>   <uri>
 # groups: quoted display, token display, uri, params text, tag (if first)
-_PTEXT = r'((?:;tag=([^;, \t"<>]+))?(?:;[%s]+(?:=[^;, \t"<>]+)?)*)\Z' % _T
+_PTEXT = (r'((?:;tag=([^;, \t\r\n"<>]+))?'
+          r'(?:;[%s]+(?:=[^;, \t\r\n"<>]+)?)*)\Z' % _T)
 _FAST = re.compile(
     r'(?:"([^"\\]*)"[ \t]*|([%s]+(?:[ \t]+[%s]+)*)[ \t]*)?'
-    r'<([A-Za-z][A-Za-z0-9+.\-]{0,31}:[^<>" \t]{0,%d})>'
+    r'<([A-Za-z][A-Za-z0-9+.\-]{0,31}:[^<>" \t\r\n]{0,%d})>'
     % (_T, _T, MAX_URI - 40) + _PTEXT)
 # fast path for the addr-spec form:  sip:user@host;tag=x
 _FAST_SPEC = re.compile(
-    r'([A-Za-z][A-Za-z0-9+.\-]{0,31}:[^<>" \t;,]{1,%d})' % (MAX_URI - 40)
+    r'([A-Za-z][A-Za-z0-9+.\-]{0,31}:[^<>" \t\r\n;,]{1,%d})'
+    % (MAX_URI - 40)
     + _PTEXT)
 _FAST_MATCH = _FAST.match
 

@@ -24,7 +24,8 @@ _HOST = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+)"
 # groups: transport, host, port, params text, branch (if first), separator
 _FAST = re.compile(
     r"SIP/2\.0/([A-Z]+) %s(?::([0-9]{1,5}))?"
-    r"((?:;branch=([^;, \t\"()]+))?(?:;[%s]+(?:=[^;, \t\"()]+)?)*)"
+    r"((?:;branch=([^;, \t\r\n\"()]+))?"
+    r"(?:;[%s]+(?:=[^;, \t\r\n\"()]+)?)*)"
     r"[ \t]*(,[ \t]*|\Z)" % (_HOST, _T))
 
 # general grammar, one piece at a time (anchored matches only)
@@ -34,7 +35,7 @@ _PROTO = re.compile(
 _SENT_BY = re.compile(_HOST + r"(?:[ \t]*:[ \t]*([0-9]{1,5}))?")
 _PARAM = re.compile(
     r'[ \t]*;[ \t]*([%s]+)(?:[ \t]*=[ \t]*'
-    r'("[^"\\]*(?:\\.[^"\\]*)*"|[^ \t;,"()]+))?' % _T, re.S)
+    r'("[^"\\]*(?:\\.[^"\\]*)*"|[^ \t\r\n;,"()]+))?' % _T, re.S)
 _COMMENT_START = re.compile(r"[ \t]*\(")
 _COMMENT_SPECIAL = re.compile(r"[()\\]")
 _SEP = re.compile(r"[ \t]*(,[ \t]*|\Z)")

@@ -71,8 +71,8 @@ def test_bad_multipart():
 
 
 def test_part_headers_folding():
-    assert parse_part_headers(b"A: 1\r\n 2\r\nB:3") == [("A", "1 2"),
-                                                       ("B", "3")]
+    assert parse_part_headers(b"A: 1\r\n 2\r\nB:3") == [
+        ("A", "1 2"), ("B", "3")]
 
 
 def test_message_parts():

@@ -24,7 +24,8 @@ def invite(extra=b"", body=SDP, clen=None, first=None):
             b"\r\n"
             b"Max-Forwards: 70\r\n"
             b"To: Bob <sip:bob@biloxi.example.com>\r\n"
-            b"From: \"Alice\" <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+            b"From: \"Alice\" <sip:alice@atlanta.example.com>"
+            b";tag=1928301774\r\n"
             b"Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n"
             b"CSeq: 314159 INVITE\r\n"
             b"Contact: <sip:alice@pc33.atlanta.example.com>\r\n"
@@ -293,8 +294,8 @@ def test_parsed_ruri():
     pytest.importorskip("openser_py.parser.parse_uri")
     msg = parse_msg(invite())
     uri = msg.parsed_ruri
-    assert (uri.scheme, uri.user, uri.host) == ("sip", "bob",
-                                               "biloxi.example.com")
+    assert (uri.scheme, uri.user, uri.host) == (
+        "sip", "bob", "biloxi.example.com")
     assert msg.parsed_ruri is uri
     bad = parse_msg(invite(first=b"INVITE nobody:opaque SIP/2.0"))
     with pytest.raises(SipParseError) as err:      # RFC 4475 3.3.2 unkscm
