@@ -48,8 +48,7 @@ venv: $(VENV)/.installed
 
 # -- the two README commands --------------------------------------------------
 run: venv all
-	$(VENV)/bin/openser --parse-msg etc/openser/sample-invite.sip
-	@echo "(the server proper arrives with issue #4; see README)"
+	$(VENV)/bin/openser -DD -E -f $(CFG)
 
 test-prereqs: venv all
 	@if ! command -v sipp >/dev/null 2>&1; then \

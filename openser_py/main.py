@@ -4,11 +4,10 @@ Options are OpenSER's (reference §13.1); ``-DD`` is Kamailio's "stay in the
 foreground but fork the workers".  As in 1.3, options are read before the
 config, so a config assignment overrides the matching option.
 
-What runs today: ``-V``, ``-h``, ``-c`` (config check, once the cfg front end
-is present) and ``--parse-msg FILE`` (the message layer over a file: prints the
-parsed first line and headers, or the status the server would answer with).
-The process model (master, workers, shm) arrives with issue #4; until then
-starting the server proper reports that clearly and exits non-zero.
+Besides running the server: ``-V``, ``-h``, ``-c`` (check the config and
+print every error with file:line:col), ``--parse-msg FILE`` (what the parser
+makes of a message) and ``--trace-msg FILE`` (run one message through the
+routing script without network, printing every statement).
 """
 import argparse
 import os
@@ -45,7 +44,8 @@ def build_arg_parser():
     add("-d", dest="debug", action="count", default=0,
         help="debugging mode (repeat to increase the level)")
     add("-D", dest="no_fork", action="count", default=0,
-        help="-D: do not fork (fork=no); -DD: stay in the foreground, fork workers")
+        help="-D: do not fork (fork=no); -DD: stay in the foreground, fork "
+             "the workers")
     add("-E", dest="log_stderror", action="store_true", help="log to stderr")
     add("-T", dest="disable_tcp", action="store_true", help="disable TCP")
     add("-W", dest="tcp_poll_method", metavar="method", help="TCP poll method")
@@ -118,6 +118,81 @@ def cmd_parse_msg(path, out=sys.stdout):
     return 0
 
 
+def cli_params(args):
+    """Command-line options as core parameter values (config overrides them)."""
+    from openser_py.core.coreparams import SocketId
+    from openser_py.core.forward import parse_hostport
+    out = {}
+    if args.listen:
+        socks = []
+        for spec in args.listen:
+            proto, host, port = parse_hostport(spec)
+            socks.append(SocketId(proto, host.strip("[]"), port or None))
+        out["listen"] = socks
+    for name, value in (("children", args.children),
+                        ("tcp_children", args.tcp_children),
+                        ("maxbuffer", args.maxbuffer),
+                        ("workdir", args.workdir), ("user", args.user),
+                        ("group", args.group), ("chroot", args.chroot)):
+        if value is not None:
+            out[name] = value
+    for name, flag in (("dns", args.dns), ("rev_dns", args.rev_dns),
+                       ("check_via", args.check_via),
+                       ("disable_tcp", args.disable_tcp),
+                       ("log_stderror", args.log_stderror)):
+        if flag:
+            out[name] = True
+    if args.no_fork == 1:
+        out["fork"] = False
+    if args.debug:
+        out["debug"] = dprint.L_NOTICE + args.debug
+    return out
+
+
+def start_server(args, cfg_file):
+    """Load the config and run the server; return the exit status."""
+    from openser_py import mem
+    from openser_py.core import arbiter, cfgload, daemonize
+    mem.shm_init((args.shm_mb or 32) * 1024 * 1024)
+    mem.pkg_init((args.pkg_mb or 1) * 1024 * 1024)
+    script = cfgload.load_config(cfg_file, cli_params=cli_params(args))
+    if script.errors:
+        sys.stderr.write(script.format_errors() + "\n")
+        sys.stderr.write("%s: %d error(s) found, not starting\n"
+                         % (cfg_file, len(script.errors)))
+        return 1
+    p = script.params
+    fork = bool(p.get("fork", True))          # -D, unless the cfg says fork=
+    foreground = args.no_fork >= 2 or not fork
+    try:
+        uid, gid = daemonize.resolve_user_group(p.get("user"), p.get("group"))
+    except daemonize.DaemonError as exc:
+        sys.stderr.write("openser: %s\n" % exc)
+        return 1
+    dprint.configure(debug=p.get("debug"), log_stderror=p.get("log_stderror"),
+                     log_facility=p.get("log_facility"),
+                     log_name=p.get("log_name") or "openser")
+    dprint.LM_NOTICE("version: %s", version.FULL_VERSION)
+    if not foreground:
+        daemonize.daemonize(p.get("workdir") or "/")
+    elif args.workdir:
+        os.chdir(args.workdir)
+    server = arbiter.Server(script, fork=fork, pid_file=args.pid_file,
+                            pgid_file=args.pgid_file, uid=uid, gid=gid)
+    try:
+        server.start()
+    except (arbiter.StartupError, daemonize.DaemonError, OSError) as exc:
+        arbiter.log_startup_failure(str(exc))
+        server.cleanup()
+        return 1
+    if not foreground:
+        daemonize.report_ok()
+        daemonize.redirect_stdio()
+    if not fork:
+        return arbiter.run_single(server)
+    return server.run()
+
+
 def main(argv=None):
     """Entry point of the ``openser`` console script."""
     if sys.flags.optimize >= 2:
@@ -140,10 +215,7 @@ def main(argv=None):
     if args.check or args.check_full:
         from openser_py.core import cfgload
         return cfgload.check_file(cfg_file)
-    dprint.LM_CRIT("the server proper (master, workers, shm, transports) is "
-                   "not built yet: it arrives with issue #4; use -c to check "
-                   "a config or --parse-msg to run the message layer")
-    return 1
+    return start_server(args, cfg_file)
 
 
 if __name__ == "__main__":

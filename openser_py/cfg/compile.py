@@ -29,6 +29,7 @@ from openser_py.core.exports import (ALL_ROUTES, BRANCH_ROUTE, ERROR_ROUTE,
 from openser_py.core.pvar import PvError, parse_pv_spec
 from openser_py.core.route import RouteReturn, ScriptExit
 from openser_py.core.script_state import state
+from openser_py.parser.errors import SipParseError
 
 KIND_TYPES = {"route": REQUEST_ROUTE, "failure_route": FAILURE_ROUTE,
               "onreply_route": ONREPLY_ROUTE, "branch_route": BRANCH_ROUTE,
@@ -517,8 +518,13 @@ def _make_call(fn, params, coord, name):
     The three common arities are written out so that a call costs one
     Python frame plus the module function's own.
     """
-    def failed(exc):
+    def failed(exc, msg):
         LM_ERR("%s: %s() failed: %s: %s", coord, name, type(exc).__name__, exc)
+        if isinstance(exc, SipParseError):
+            # malformed message: record $err.*, maybe run error_route
+            from openser_py.core.receive import script_parse_error
+            if script_parse_error(exc, msg):
+                raise ScriptExit()
         return -1
 
     if len(params) == 0:
@@ -526,7 +532,7 @@ def _make_call(fn, params, coord, name):
             try:
                 ret = fn(msg)
             except Exception as exc:  # noqa: BLE001 - the script goes on
-                ret = failed(exc)
+                ret = failed(exc, msg)
             if ret.__class__ is not int:
                 ret = _coerce(ret, coord, name)
             state.retcode = ret
@@ -541,7 +547,7 @@ def _make_call(fn, params, coord, name):
             try:
                 ret = fn(msg, p1)
             except Exception as exc:  # noqa: BLE001
-                ret = failed(exc)
+                ret = failed(exc, msg)
             if ret.__class__ is not int:
                 ret = _coerce(ret, coord, name)
             state.retcode = ret
@@ -557,7 +563,7 @@ def _make_call(fn, params, coord, name):
             try:
                 ret = fn(msg, p1, p2)
             except Exception as exc:  # noqa: BLE001
-                ret = failed(exc)
+                ret = failed(exc, msg)
             if ret.__class__ is not int:
                 ret = _coerce(ret, coord, name)
             state.retcode = ret
@@ -570,7 +576,7 @@ def _make_call(fn, params, coord, name):
         try:
             ret = fn(msg, *args)
         except Exception as exc:  # noqa: BLE001
-            ret = failed(exc)
+            ret = failed(exc, msg)
         if ret.__class__ is not int:
             ret = _coerce(ret, coord, name)
         state.retcode = ret

@@ -358,9 +358,22 @@ def w_force_send_socket(msg, sock):
 CORE.add("force_rport add_rport", _ctx_setter("force_rport"), 0)
 CORE.add("force_local_rport add_local_rport", _ctx_setter("force_local_rport"),
          0)
-CORE.add("force_tcp_alias add_tcp_alias", _ctx_setter("tcp_alias"), 0)
-CORE.add("force_tcp_alias add_tcp_alias", _ctx_setter("tcp_alias"), 1,
-         fixup_int)
+def w_force_tcp_alias(msg, port=None):
+    """Alias the TCP connection the request came on to the Via port."""
+    from openser_py.core.ip_addr import PROTO_TCP, PROTO_TLS
+    rcv = msg.rcv
+    conn_id = getattr(rcv, "conn_id", None)
+    if rcv is None or rcv.proto not in (PROTO_TCP, PROTO_TLS) or conn_id is None:
+        return -1
+    if port is None:
+        via1 = msg.via1
+        port = (via1.port if via1 is not None and via1.port else 0) or 5060
+    from openser_py.core.tcp import tcp_add_alias
+    return 1 if tcp_add_alias(conn_id, port, rcv.src_ip) else -1
+
+
+CORE.add("force_tcp_alias add_tcp_alias", w_force_tcp_alias, 0)
+CORE.add("force_tcp_alias add_tcp_alias", w_force_tcp_alias, 1, fixup_int)
 CORE.add("set_advertised_address", _ctx_setter("adv_address"), 1)
 CORE.add("set_advertised_port", _ctx_setter("adv_port"), 1, fixup_int)
 CORE.add("force_send_socket", w_force_send_socket, 1, fixup_socket)

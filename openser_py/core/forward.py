@@ -1,30 +1,64 @@
 """Stateless forwarding and the one place that sends SIP (OpenSER ``forward.c``).
 
 Everything that leaves the server goes through :func:`msg_send`, which hands
-the bytes to the installed *sender* (the transports install the real one;
-``openser --trace-msg`` and tests install a recorder).  Destinations are
-resolved here: a URI or ``[proto:]host[:port]`` becomes
+the bytes to the installed *sender*: by default :func:`transport_send` (UDP
+``sendto`` on the listen socket, TCP/TLS through ``openser_py.core.tcp``);
+``openser --trace-msg`` and tests install a recorder.  Stateless request
+forwarding counts ``core:fwd_requests``/``drop_requests``.  Destinations
+are resolved here: a URI or ``[proto:]host[:port]`` becomes
 ``(proto, ip, port)`` with A/AAAA lookups through the system resolver
 (RFC 3263 NAPTR/SRV is not done: see the README).
 """
 import ipaddress
 import socket
 
+from openser_py.core.core_stats import stats as _core_stats
 from openser_py.core.dprint import LM_ERR
 from openser_py.core.errors import (E_BAD_ADDRESS, E_IP_BLOCKED, E_NO_SOCKET,
                                     E_SEND)
 from openser_py.core.ip_addr import (AF_INET6, PROTO_BY_NAME, PROTO_NAMES,
                                      PROTO_TCP, PROTO_TLS, PROTO_UDP, af_of)
+from openser_py.core.udp_server import udp_send
 from openser_py.parser import msg_translator
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.parse_uri import parse_uri
 
-_sender = None
 _sockets = []
+_tcp_send = None      # openser_py.core.tcp.tcp_send once imported, or False
+
+
+def transport_send(send_sock, proto, ip, port, data):
+    """The default sender: UDP ``sendto``, TCP/TLS ``core.tcp.tcp_send``."""
+    global _tcp_send
+    if proto == PROTO_UDP:
+        return udp_send(send_sock, ip, port, data)
+    if proto in PROTO_STREAM:
+        if _tcp_send is None:
+            try:
+                from openser_py.core.tcp import tcp_send as _tcp_send
+            except ImportError as exc:
+                LM_ERR("TCP/TLS transport unavailable: %s", exc)
+                _tcp_send = False
+        if _tcp_send is False:
+            LM_ERR("no TCP/TLS support: cannot send to %s:%d", ip, port)
+            return False
+        # tcp_send(send_sock, ip, port, data, conn_id=None): the connection
+        # to ip:port (or aliased to it) is found or opened by TCP main
+        ret = _tcp_send(send_sock, ip, port, data)
+        return ret is not False and (ret.__class__ is not int or ret >= 0)
+    LM_ERR("cannot send over %s", PROTO_NAMES.get(proto, proto))
+    return False
+
+
+_sender = transport_send
 
 
 def set_sender(fn):
-    """Install ``fn(send_sock, proto, ip, port, data) -> bool``; return the old one."""
+    """Install ``fn(send_sock, proto, ip, port, data) -> bool``.
+
+    Returns the previous sender.  The default is :func:`transport_send`;
+    tests install a recorder.
+    """
     global _sender
     old, _sender = _sender, fn
     return old
@@ -166,7 +200,12 @@ def forward_request(msg, dest=None, send_sock=None):
     except SipParseError as exc:
         LM_ERR("cannot build the request: %s", exc.reason)
         return E_SEND
-    return msg_send(sock, proto, ip, port, data)
+    ret = msg_send(sock, proto, ip, port, data)
+    if ret == 1:
+        _core_stats.fwd_requests.inc()
+    else:
+        _core_stats.drop_requests.inc()
+    return ret
 
 
 def forward_reply(msg):

@@ -42,6 +42,8 @@ from openser_py.core.exports import FixupError
 from openser_py.core.ip_addr import (PROTO_SCTP, PROTO_TCP, PROTO_TLS,
                                      PROTO_UDP)
 from openser_py.core.pvar import parse_pv_format
+from openser_py.core.script_cb import (PRE_SCRIPT_CB, REQ_TYPE_CB,
+                                       register_script_cb)
 from openser_py.core.script_state import state
 from openser_py.modules.sl import sl_stats
 from openser_py.parser import tags
@@ -322,5 +324,12 @@ def w_sl_reply_error(msg):
 
 
 def mod_init():
-    """Module start-up: compute the sl tag from the listening sockets."""
+    """Module start-up: compute the sl tag, install the ACK filter.
+
+    ``sl_filter_ACK`` becomes a pre-script request callback: the core drops
+    an ACK it absorbs before the script runs (OpenSER ``sl.c``).
+    """
+    if register_script_cb(sl_filter_ACK, PRE_SCRIPT_CB | REQ_TYPE_CB) < 0:
+        LM_ERR("cannot register the ACK filter")
+        return -1
     return sl_startup()
