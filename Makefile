@@ -8,7 +8,7 @@ BPY = $(if $(wildcard $(VPY)),$(VPY),$(PYTHON))
 CFG ?= etc/openser/openser.cfg
 PYTEST_ARGS ?=
 
-.PHONY: all build-config tables venv run test test-prereqs bench-parser bench-script \
+.PHONY: all build-config tables venv run test test-prereqs bench-parser bench-script bench-options \
 	install modules-readme modules-docbook dbschema-docbook clean help
 
 all: build-config tables
@@ -19,6 +19,7 @@ help:
 	@echo "make test       install test prerequisites (sipp when root) and run pytest"
 	@echo "make bench-parser  SIP parser benchmark"
 	@echo "make bench-script  compiled routing script benchmark"
+	@echo "make bench-options stateless OPTIONS over UDP with sipp (children=2)"
 	@echo "make install PREFIX=/usr/local"
 
 # -- generated build configuration (Makefile.defs -> Python) ------------------
@@ -67,6 +68,9 @@ bench-parser: venv all
 
 bench-script: venv all
 	$(VPY) benchmarks/bench_script.py
+
+bench-options: test-prereqs
+	$(VPY) benchmarks/bench_options.py
 
 # -- install ------------------------------------------------------------------
 # PIP_FLAGS e.g. "--prefix $(PREFIX)" or "--user"; launchers are bound to $(PYTHON)
