@@ -173,6 +173,10 @@ class Server:
         """Bind, fork everything; returns in the attendant (or, fork=no, the
         single receiver) once all children run."""
         bound = self.bind()
+        if self.pid_file:       # written before privileges are dropped
+            daemonize.write_pid_file(self.pid_file)
+        if self.pgid_file:
+            daemonize.write_pid_file(self.pgid_file, os.getpgrp())
         if self.uid is not None or self.gid is not None:
             daemonize.drop_privileges(self.uid, self.gid)
         specs = self.plan()
@@ -189,10 +193,6 @@ class Server:
             self._tcp_init(specs)
         timer.reset_start()
         self._install_master_signals()
-        if self.pid_file:
-            daemonize.write_pid_file(self.pid_file)
-        if self.pgid_file:
-            daemonize.write_pid_file(self.pgid_file, os.getpgrp())
         gc.collect()
         gc.freeze()
         for idx, spec in enumerate(specs, 1):
