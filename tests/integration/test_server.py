@@ -41,13 +41,24 @@ def test_children_all_serve_and_titles_match(openser):
     assert int(srv.pid_file.read_text()) == srv.proc.pid
 
 
+def _dev_shm():
+    try:
+        return set(os.listdir("/dev/shm"))
+    except OSError:
+        return set()
+
+
 def test_sigterm_stops_everything_and_cleans_up(openser):
+    before = _dev_shm()
     srv = openser(OPTIONS_ROUTE, children=3)
     assert len(srv.pids) == 1 + 3 + 1
     assert srv.stop() == 0
     assert srv.leftovers() == set()
     assert not srv.pid_file.exists()
     assert "Thank you for flying openser" in srv.output()
+    # shm is an anonymous mapping and the semaphores are unlinked at
+    # creation: nothing may be left in /dev/shm
+    assert _dev_shm() - before == set()
 
 
 def test_dead_worker_stops_the_server(openser):
