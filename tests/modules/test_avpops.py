@@ -10,7 +10,8 @@ from openser_py.core import dprint, dset, usr_avp
 from openser_py.core.cfgload import load_config
 from openser_py.core.script_state import state
 from openser_py.core.scriptrun import load_script, make_msg, run_route
-from openser_py.modules.avpops import avpops_fixups, avpops_subst
+from openser_py.modules.avpops import avpops_fixups
+from openser_py.core import re_subst as avpops_subst
 
 INVITE = (b"INVITE sip:bob@example.com;transport=udp SIP/2.0\r\n"
           b"Via: SIP/2.0/UDP 192.0.2.99;branch=z9hG4bKx1\r\n"
@@ -357,17 +358,17 @@ def test_subst_no_match_and_missing():
 
 
 def test_subst_expression_details():
-    se = avpops_subst.subst_parser(r"#a\#b#[\1|\n\t\\\#]#g")
-    assert se.regex.pattern == r"a\#b" and se.replace_all
-    assert se.pieces == ("[", 1, "|\n\t\\#]")
+    se = avpops_subst.parse_subst(r"#(a)\#b#[\1|\n\t\\\#\u]#g")
+    assert se.regex.search("xa#b") and se.replace_all
+    assert se.pieces == ("[", 1, "|\n\t\\#", avpops_subst.RURI, "]")
     with pytest.raises(avpops_subst.SubstError, match="too short"):
-        avpops_subst.subst_parser("/a")
+        avpops_subst.parse_subst("/a")
     with pytest.raises(avpops_subst.SubstError, match="invalid separator"):
-        avpops_subst.subst_parser(r"\a\b\\")
+        avpops_subst.parse_subst(r"\a\b\\")
     with pytest.raises(avpops_subst.SubstError, match="missing separator"):
-        avpops_subst.subst_parser("/a/b")
-    with pytest.raises(avpops_subst.SubstError, match="unknown flag x"):
-        avpops_subst.subst_parser("/a/b/x")
+        avpops_subst.parse_subst("/a/b")
+    with pytest.raises(avpops_subst.SubstError, match="unknown flag 'x'"):
+        avpops_subst.parse_subst("/a/b/x")
 
 
 def test_subst_fixup_errors():
@@ -377,7 +378,7 @@ def test_subst_fixup_errors():
                   'avp_subst("$ru", "/a/b/");')
     assert [e[0] for e in errs] == [4, 5, 6, 7]
     assert "bad subst re: bad regular expression" in errs[0][2]
-    assert "bad specifier in replace part" in errs[1][2]
+    assert "bad pseudo-variable in replacement" in errs[1][2]
     assert "bad flag <q>" in errs[2][2]
     assert "expected $avp(name)" in errs[3][2]
 

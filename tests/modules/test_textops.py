@@ -9,7 +9,7 @@ from openser_py.core.scriptrun import (SendRecorder, load_script, make_msg,
                                        run_route)
 from openser_py.core.posix_re import (PosixReError, compile_ere,
                                                  translate)
-from openser_py.modules.textops.subst import SubstError, parse_subst
+from openser_py.core.re_subst import SubstError, parse_subst
 from openser_py.parser.msg_translator import build_req_buf, build_res_buf
 
 HDRS = (b"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKabc\r\n"

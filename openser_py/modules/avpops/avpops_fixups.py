@@ -10,7 +10,7 @@ from collections import namedtuple
 from openser_py.core.dprint import LM_CRIT, LM_WARN
 from openser_py.core.exports import FixupError
 from openser_py.modules.avpops import avpops_parse as ap
-from openser_py.modules.avpops.avpops_subst import SubstError, subst_parser
+from openser_py.core.re_subst import SubstError, parse_subst as subst_parser
 
 
 class cfg:  # noqa: N801 - OpenSER-style modparam namespace

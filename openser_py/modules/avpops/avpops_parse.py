@@ -12,7 +12,7 @@ code in :mod:`avpops_funcs` uses without parsing anything again:
 * :func:`parse_db_scheme` -- a ``db_scheme`` modparam.
 
 The ``/subst/repl/flags`` expressions of avp_subst are in
-:mod:`avpops_subst`.
+:mod:`openser_py.core.re_subst`.
 """
 import re
 

@@ -35,6 +35,7 @@ successful action).  ``state.err`` (ErrInfo) is deliberately not used: as in
 OpenSER it feeds ``$err.rcode``/``$err.rreason`` for
 ``sl_send_reply("$err.rcode", "$err.rreason")`` in ``error_route``.
 """
+from openser_py.core.badmsg import default_server_header
 from openser_py.core import cfgload, dset, forward
 from openser_py.core.dprint import LM_DBG, LM_ERR, LM_WARN
 from openser_py.core.errors import E_UNSPEC, err2reason_phrase
@@ -50,7 +51,6 @@ from openser_py.parser import tags
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.methods import METHOD_ACK
 from openser_py.parser.msg_translator import build_local_reply
-from openser_py.version import SERVER_HDR
 
 SL_RPL_WAIT_TIME = 2          # seconds an sl reply arms the ACK filter
 DEFAULT_TAG_SOCKET = ("127.0.0.1", 5060)
@@ -119,20 +119,12 @@ def sl_get_reply_totag(msg):
 def server_header_line():
     """The ``Server:`` line of local replies, or None when disabled.
 
-    The single place that reads the core parameters ``server_signature``
-    and ``server_header``: from ``cfgload.current_script.params`` when the
-    core exposes the loaded script, else the built-in default
-    ``Server: OpenSER (<release> (<arch>))``.
+    Reads the core parameters ``server_signature`` and ``server_header`` of
+    the loaded script (:func:`openser_py.core.badmsg.default_server_header`
+    is the one place that interprets them).
     """
     script = getattr(cfgload, "current_script", None)
-    params = getattr(script, "params", None)
-    if params:
-        if not params.get("server_signature", True):
-            return None
-        header = params.get("server_header")
-        if header:
-            return header
-    return "Server: " + SERVER_HDR
+    return default_server_header(getattr(script, "params", None))
 
 
 # -- callbacks -----------------------------------------------------------

@@ -20,7 +20,7 @@ from openser_py.core import dset
 from openser_py.core.dprint import LM_ERR
 from openser_py.core.exports import FixupError
 from openser_py.core.posix_re import PosixReError, compile_ere
-from openser_py.modules.textops.subst import SubstError, parse_subst
+from openser_py.core.re_subst import SubstError, parse_subst
 from openser_py.parser import data_lump
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.parse_content import (

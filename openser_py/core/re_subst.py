@@ -7,8 +7,8 @@ end it.  In the replacement:
 
 * ``\\0``..``\\9`` -- the whole match / a sub-match (an unmatched group
   gives nothing); ``\\\\`` a backslash; ``\\n`` ``\\r`` ``\\t`` newline,
-  CR, tab; ``\\$`` a dollar; ``\\<d>`` the delimiter; any other escape is an
-  error;
+  CR, tab; ``\\$`` a dollar; ``\\<d>`` the delimiter; ``\\u`` the current
+  Request-URI (avpops); any other escape is an error;
 * ``$...`` -- a pseudo-variable, printed at run time (``<null>`` for null,
   as 1.3's ``pv_printf``).
 
@@ -20,15 +20,27 @@ the script's other regexes a subst expression is case-*sensitive* unless
 regex does not have is an error.
 """
 from openser_py.core.pvar import PvError, parse_pv_spec_at
+from openser_py.core.dprint import LM_ERR
 from openser_py.core.posix_re import PosixReError, compile_ere
 
-__all__ = ["SubstExpr", "SubstError", "parse_subst"]
+__all__ = ["SubstExpr", "SubstError", "parse_subst", "RURI"]
 
 _ESCAPES = {"\\": "\\", "n": "\n", "r": "\r", "t": "\t", "$": "$"}
 
 
 class SubstError(ValueError):
     """A bad subst expression (parse time) or a failed run."""
+
+
+class _Ruri:
+    """Marker piece for ``\\u`` (the current Request-URI) in a replacement."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return "\\u"
+
+
+RURI = _Ruri()
 
 
 class SubstExpr:
@@ -61,6 +73,10 @@ class SubstExpr:
                 out.append(piece)
             elif piece.__class__ is int:
                 out.append(m.group(piece) or "")
+            elif piece is RURI:
+                if msg is not None and msg.is_request:
+                    out.append(msg.new_uri if msg.new_uri is not None
+                               else msg.ruri)
             else:
                 out.append(piece.print(msg))
         return "".join(out)
@@ -99,6 +115,14 @@ class SubstExpr:
         out.append(text[pos:])
         return "".join(out)
 
+    def apply(self, text, msg):
+        """:meth:`subst_str` that logs a failed run and returns None."""
+        try:
+            return self.subst_str(text, msg)
+        except SubstError as exc:
+            LM_ERR("%s", exc)
+            return None
+
     def __repr__(self):
         return "SubstExpr(%r)" % self.source
 
@@ -117,7 +141,12 @@ def _parse_repl(text, pos, delim):
                 raise SubstError("unterminated escape in replacement")
             e = text[i + 1]
             i += 2
-            if e.isdigit() and e.isascii():
+            if e == "u":                      # \u: the whole R-URI
+                if lit:
+                    pieces.append("".join(lit))
+                    lit = []
+                pieces.append(RURI)
+            elif e.isdigit() and e.isascii():
                 if lit:
                     pieces.append("".join(lit))
                     lit = []
