@@ -186,6 +186,9 @@ def forward_request(msg, dest=None, send_sock=None):
         LM_ERR("no socket for %s to %s", PROTO_NAMES.get(proto, "?"), ip)
         return E_NO_SOCKET
     ctx = msg.ctx
+    outbound = ctx.get("rr.outbound")      # rr: double Record-Route
+    if outbound is not None:
+        outbound(msg, sock)
     host = ctx.get("adv_address") or sock.adv_address or sock.ip
     vport = ctx.get("adv_port") or sock.adv_port or sock.port
     branch = msg_translator.build_stateless_branch(msg)

@@ -41,8 +41,12 @@ def make_msg(data, src_ip="192.0.2.10", src_port=5060, dst_ip="127.0.0.1",
              dst_port=5060, proto="udp", sock=None):
     """Parse *data* and attach receive information as a transport would."""
     msg = parse_msg(data, stream=proto != "udp")
-    msg.rcv = ReceiveInfo(src_ip, src_port, dst_ip, dst_port,
-                          PROTO_BY_NAME[proto], sock)
+    p = PROTO_BY_NAME[proto]
+    if sock is None:        # the listening socket it "arrived" on, if any
+        sock = next((s for s in forward.get_sockets()
+                     if s.proto == p and s.ip == dst_ip and s.port == dst_port),
+                    None)
+    msg.rcv = ReceiveInfo(src_ip, src_port, dst_ip, dst_port, p, sock)
     return msg
 
 
