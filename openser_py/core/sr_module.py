@@ -265,6 +265,9 @@ def _import_module(path, name, mpath):
     except Exception as exc:
         raise ModuleLoadError("module %s: import failed: %s: %s"
                               % (name, type(exc).__name__, exc)) from exc
+    if getattr(pymod, "__file__", None) is None:   # a bare directory
+        raise ModuleLoadError("could not find module <%s> (loadmodule %r; "
+                              "mpath %r)" % (name, path, mpath))
     return pymod, pymod.__file__
 
 
