@@ -25,8 +25,9 @@ entry.  Only bytes live in shm, so a cell is encoded as::
   value (``TransTable`` does it under the lock; see ``splice_section``).
 
 Sizes are bounded: every message buffer is at most ``MAX_MSG`` bytes (the
-UDP datagram limit OpenSER uses), URIs and strings at most ``MAX_STR``,
-AVPs ``MAX_AVP``, at most ``MAX_BRANCHES`` branches; :func:`encode` raises
+UDP datagram limit OpenSER uses), the strings of one UAS or branch section
+``MAX_STR`` together, the match section ``MAX_MATCH``, AVPs ``MAX_AVP``, at
+most ``MAX_BRANCHES`` branches; :func:`encode` raises
 :class:`CellError` beyond that and :func:`decode` rejects any record whose
 header and lengths do not add up.
 
@@ -42,16 +43,19 @@ from operator import itemgetter
 from openser_py.modules.tm.t_branch import MAX_BRANCHES
 
 __all__ = ["CellError", "Cell", "Branch", "MatchKey", "encode", "decode",
-           "decode_match", "encode_section", "splice_section", "HDR_FIELDS",
-           "BR_FIELDS", "HDR_OFF", "BR_OFF", "HDR_SIZE", "BR_SIZE",
-           "SEC_MATCH", "SEC_UAS", "SEC_AVP", "SEC_BR0", "N_SECTIONS"]
+           "decode_match", "encode_section", "section_span", "splice_section",
+           "add_branch_record", "HDR_FIELDS", "BR_FIELDS", "HDR_OFF",
+           "BR_OFF", "HDR_SIZE", "BR_SIZE", "N_SECTIONS"]
 
 MAGIC = 0x6D74              # "tm"
 VERSION = 1
 MAX_MSG = 65535             # one SIP message (OpenSER BUF_SIZE)
-MAX_STR = 8192              # one URI, host or tag
+MAX_STR = 8192              # uris, hosts, path of one section, together
 MAX_AVP = 65535             # marshalled AVP list
 MAX_MATCH = 6 * MAX_STR     # the match section
+# marshal format 2 has no back-references: a cell's bytes depend only on
+# its values (deterministic records), at the same speed as format 4.
+_MARSHAL = 2
 
 # --- tm flags (header field ``flags``) -------------------------------------
 T_IS_INVITE = 1 << 0        # INVITE transaction
@@ -142,8 +146,6 @@ LENS_OFF = HDR_OFF["len0"][1]
 _I_MAGIC, _I_VERSION, _I_NRB = 0, 1, 2
 _BR_DATA = ("buffer", "uri", "dst_ip", "cancel", "reply", "dst_uri", "path")
 _UAS_DATA = ("request", "reply", "dst_ip", "new_uri", "dst_uri", "path")
-_DATA_LIMITS = {"buffer": MAX_MSG, "cancel": MAX_MSG, "reply": MAX_MSG,
-                "request": MAX_MSG}
 
 
 class CellError(ValueError):
@@ -207,13 +209,9 @@ class Cell(list):
 
 _install(Cell, HDR_FIELDS)
 _install(Branch, BR_FIELDS)
-_HDR_ZERO = [0] * len(HDR_FIELDS)
-_HDR_ZERO[_I_MAGIC], _HDR_ZERO[_I_VERSION] = MAGIC, VERSION
-_HDR_ZERO[[n for n, _ in HDR_FIELDS].index("relayed_branch")] = -1
+_HDR_ZERO = [{"magic": MAGIC, "version": VERSION, "relayed_branch": -1}.get(
+    n, 0.0 if f == "d" else 0) for n, f in HDR_FIELDS]
 _BR_ZERO = [0.0 if f == "d" else 0 for _, f in BR_FIELDS]
-for _i, (_n, _f) in enumerate(HDR_FIELDS):
-    if _f == "d":
-        _HDR_ZERO[_i] = 0.0
 
 
 def _too_large(what, vals, limits):
@@ -233,7 +231,7 @@ def _enc_uas(c):
             or len(vals[2]) + len(vals[3]) + len(vals[4]) + len(vals[5])
             > MAX_STR):
         _too_large(_UAS_DATA, vals, _UAS_LIMITS)
-    return marshal.dumps(vals)
+    return marshal.dumps(vals, _MARSHAL)
 
 
 def _enc_branch(b):
@@ -242,11 +240,11 @@ def _enc_branch(b):
             or len(vals[4]) > MAX_MSG or len(vals[1]) + len(vals[2])
             + len(vals[5]) + len(vals[6]) > MAX_STR):
         _too_large(_BR_DATA, vals, _BR_LIMITS)
-    return marshal.dumps(vals)
+    return marshal.dumps(vals, _MARSHAL)
 
 
 def _enc_match(m):
-    data = marshal.dumps(tuple(m))
+    data = marshal.dumps(tuple(m), _MARSHAL)
     if len(data) > MAX_MATCH:
         raise CellError("match section too large: %d bytes" % len(data))
     return data
@@ -368,18 +366,24 @@ def decode(buf):
     return cell
 
 
-def decode_match(buf):
-    """Only the :data:`MatchKey` of an encoded cell (request matching)."""
-    n = _U32.unpack_from(buf, LENS_OFF)[0]
-    nrb = buf[_NRB_OFF]
-    off = HDR_SIZE + nrb * BR_SIZE
-    return MatchKey._make(marshal.loads(buf[off:off + n]))
+def decode_match(buf, base=0):
+    """Only the :data:`MatchKey` of the cell encoded at ``buf[base:]``.
+
+    Reads just the header and the match section (request matching reads
+    it straight from shm under the bucket lock).
+    """
+    n = _U32.unpack_from(buf, base + LENS_OFF)[0]
+    off = base + HDR_SIZE + buf[base + _NRB_OFF] * BR_SIZE
+    return _new_match(marshal.loads(buf[off:off + n]))
 
 
-def section_span(buf, sec):
-    """``(offset, length)`` of section ``sec`` inside an encoded cell."""
-    lens = _LENS.unpack_from(buf, LENS_OFF)
-    off = HDR_SIZE + buf[_NRB_OFF] * BR_SIZE + sum(lens[:sec])
+def section_span(buf, sec, base=0):
+    """``(offset, length)`` of section ``sec`` of the cell at ``buf[base:]``.
+
+    The offset is relative to ``base``.
+    """
+    lens = _LENS.unpack_from(buf, base + LENS_OFF)
+    off = HDR_SIZE + buf[base + _NRB_OFF] * BR_SIZE + sum(lens[:sec])
     return off, lens[sec]
 
 

@@ -51,6 +51,7 @@ holds the wheel lock when it locks a bucket.
 """
 import math
 import struct
+import time
 
 from openser_py.mem import shm
 from openser_py.mem.locking import Lock
@@ -81,6 +82,8 @@ _ENT_SIZE = _ENT.size
 _OFF_SERIAL = 12
 _OFF_DUE = 16
 _MASK32 = 0xFFFFFFFF
+# tick arithmetic tolerance: 2.55 / 0.05 is 50.999..., which must be tick 51
+_EPS = 1e-6
 
 
 def slots_for(horizon, resolution):
@@ -109,7 +112,6 @@ class TimerWheel:
 
     def __init__(self, capacity=65536, resolution=0.05, n_slots=None,
                  epoch=None, allocator=None):
-        import time
         a = allocator or shm.get_allocator()
         if a is None:
             raise RuntimeError("shm is not initialised")
@@ -140,7 +142,7 @@ class TimerWheel:
     # ---------------------------------------------------------------- time
     def tick_of(self, t):
         """The tick in which a timer due at time ``t`` fires."""
-        return int(math.ceil((t - self.epoch) / self.resolution))
+        return int(math.ceil((t - self.epoch) / self.resolution - _EPS))
 
     def current_tick(self):
         """The last tick :meth:`advance` completed (racy read)."""
@@ -156,7 +158,7 @@ class TimerWheel:
 
         Returns the handle (> 0), or 0 when every entry is in use.
         """
-        due = int(math.ceil((now + delay - self.epoch) / self.resolution))
+        due = int(math.ceil((now + delay - self.epoch) / self.resolution - _EPS))
         mm, off, ents = self._mm, self._off, self._ents
         self.lock.acquire()
         try:
@@ -220,7 +222,7 @@ class TimerWheel:
         Returns a list of ``(handle, hash_index, label, branch, kind)`` in
         tick order.  ``limit`` > 0 caps how many are popped in one call.
         """
-        target = int(math.floor((now - self.epoch) / self.resolution))
+        target = int(math.floor((now - self.epoch) / self.resolution + _EPS))
         mm, off, mask = self._mm, self._off, self._mask
         out = []
         self.lock.acquire()

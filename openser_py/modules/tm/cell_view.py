@@ -1,0 +1,150 @@
+"""In-place access to one encoded cell in shm (used under a bucket lock).
+
+:class:`CellView` is what ``TransTable.edit`` hands out while it holds the
+bucket lock: typed reads and writes of header and branch fields at their
+fixed offsets (``cell.HDR_OFF`` / ``cell.BR_OFF``), replacement of one
+variable section, appending a branch, and the timer handle/due fields of
+every timer kind (:data:`TIMER_FIELDS`).  A view is valid only inside its
+``with`` block: after the lock is released the entry may move or be freed.
+Replacing a section or adding a branch may reallocate the entry (same
+label, new offset); the view follows it.
+"""
+import struct
+
+from openser_py.mem.shtable import ENTRY_HDR
+from openser_py.modules.tm import cell as C
+from openser_py.modules.tm import timer_wheel as W
+
+__all__ = ["CellView", "TIMER_FIELDS"]
+
+_U32 = struct.Struct("<I")
+_FLAGS = C.HDR_OFF["flags"]
+_NRB = C.HDR_OFF["nr_branches"][1]
+
+#: timer kind -> (handle field, due field, per branch?)
+TIMER_FIELDS = {
+    W.TK_RETR: ("retr_h", "retr_due", True),
+    W.TK_FR: ("fr_h", "fr_due", True),
+    W.TK_CRETR: ("cretr_h", "cretr_due", True),
+    W.TK_CFR: ("cfr_h", "cfr_due", True),
+    W.TK_UAS_RETR: ("uas_retr_h", "uas_retr_due", False),
+    W.TK_UAS_FR: ("uas_fr_h", "uas_fr_due", False),
+    W.TK_WAIT: ("wait_h", "wait_due", False),
+    W.TK_DELETE: ("wait_h", "wait_due", False),
+}
+
+
+class CellView:
+    """In-place access to one cell; valid only inside ``TransTable.edit``.
+
+    ``get``/``set`` read and write header fields, ``bget``/``bset`` branch
+    fields, all by name (see ``cell.HDR_FIELDS`` / ``cell.BR_FIELDS``).
+    """
+
+    __slots__ = ("_t", "_mm", "e", "vo", "bucket", "label")
+
+    def __init__(self, table, e, bucket, label):
+        self._t, self._mm, self.e = table, table._mm, e
+        self.vo = e + ENTRY_HDR
+        self.bucket, self.label = bucket, label
+
+    def get(self, name):
+        """Header field ``name``."""
+        st, off = C.HDR_OFF[name]
+        return st.unpack_from(self._mm, self.vo + off)[0]
+
+    def set(self, name, value):
+        """Write header field ``name`` in place."""
+        st, off = C.HDR_OFF[name]
+        st.pack_into(self._mm, self.vo + off, value)
+
+    def bget(self, b, name):
+        """Field ``name`` of branch ``b``."""
+        st, off = C.BR_OFF[name]
+        return st.unpack_from(self._mm, self.vo + C.HDR_SIZE + b * C.BR_SIZE + off)[0]
+
+    def bset(self, b, name, value):
+        """Write field ``name`` of branch ``b`` in place."""
+        st, off = C.BR_OFF[name]
+        st.pack_into(self._mm, self.vo + C.HDR_SIZE + b * C.BR_SIZE + off, value)
+
+    def or_flags(self, bits):
+        """``flags |= bits``; returns the old flags."""
+        st, off = _FLAGS
+        old = st.unpack_from(self._mm, self.vo + off)[0]
+        st.pack_into(self._mm, self.vo + off, old | bits)
+        return old
+
+    def nr_branches(self):
+        """Number of branches (``nr_of_outgoings``)."""
+        return self._mm[self.vo + _NRB]
+
+    def value(self):
+        """A copy of the encoded cell."""
+        vlen = _U32.unpack_from(self._mm, self.e + 20)[0]
+        return self._mm[self.vo:self.vo + vlen]
+
+    def cell(self):
+        """The whole cell, decoded (a copy)."""
+        return C.decode(self.value())
+
+    def match(self):
+        """The cell's :data:`~openser_py.modules.tm.cell.MatchKey`."""
+        return C.decode_match(self._mm, self.vo)
+
+    def section(self, sec):
+        """Raw bytes of section ``sec`` (a copy)."""
+        off, n = C.section_span(self._mm, sec, self.vo)
+        return self._mm[self.vo + off:self.vo + off + n]
+
+    def set_local_totag(self, tag):
+        """Record the To-tag of our own reply (e2e ACK dialog matching)."""
+        key = self.match()._replace(local_totag=tag)
+        return self.set_section(C.SEC_MATCH,
+                                C.encode_section(C.SEC_MATCH, key))
+
+    def _write(self, new):
+        e = self._t.set_value_locked(self.e, new)
+        if not e:
+            return False
+        self.e, self.vo = e, e + ENTRY_HDR
+        return True
+
+    def set_section(self, sec, data):
+        """Replace section ``sec`` with encoded ``data``; False if no shm."""
+        return self._write(C.splice_section(self.value(), sec, data))
+
+    def add_branch(self, branch, refuse=C.T_CANCELED | C.T_NO_NEW_BRANCHES):
+        """Append ``branch``; return its index.
+
+        Returns -2 if the cell has one of the ``refuse`` flags (cancelled,
+        or a 6xx won: t_relay's E_NO_DESTINATION) -- checked in the same
+        critical section, so a CANCEL cannot slip between the check and
+        the add -- and -1 when 12 branches exist or shm is exhausted.
+        Raises :class:`~openser_py.modules.tm.cell.CellError` if the
+        branch data is too large.
+        """
+        if self.get("flags") & refuse:
+            return -2
+        nrb = self.nr_branches()
+        if nrb >= C.MAX_BRANCHES:
+            return -1
+        new = C.add_branch_record(self.value(), branch)
+        return nrb if self._write(new) else -1
+
+    def timer(self, kind, branch=0):
+        """``(handle, due)`` stored for timer ``kind`` (of ``branch``)."""
+        hname, dname, per_branch = TIMER_FIELDS[kind]
+        if per_branch:
+            return self.bget(branch, hname), self.bget(branch, dname)
+        return self.get(hname), self.get(dname)
+
+    def set_timer(self, kind, branch, handle, due):
+        """Store (or clear with 0, 0.0) the handle of timer ``kind``."""
+        hname, dname, per_branch = TIMER_FIELDS[kind]
+        if per_branch:
+            self.bset(branch, hname, handle)
+            self.bset(branch, dname, due)
+        else:
+            self.set(hname, handle)
+            self.set(dname, due)

@@ -1,0 +1,1 @@
+"""Tests of the tm module foundations."""
