@@ -9,6 +9,9 @@ one :class:`ScriptState` object per process, :data:`state`:
 * ``sflags`` -- the script flags (``setsflag``), cleared by the engine at
   the start of every top-level route run (:meth:`ScriptState.start_route`);
 * ``err`` -- :class:`ErrInfo` for ``$err.*`` and ``error_route``;
+* ``ser_error`` -- the internal error (E_*) the last failing core/module
+  operation left for ``sl_reply_error()`` (OpenSER's ``ser_error``);
+  cleared at the start of a route run and when read;
 * ``vars`` -- ``$var(name)`` values: per process, *not* reset between
   messages (1.3 semantics); a variable never set reads as int 0;
 * ``clock`` -- a function returning the UNIX time (``time.time``); tests
@@ -62,7 +65,7 @@ class ScriptState:
     """The mutable script state of one process (see the module docstring)."""
 
     __slots__ = ("retcode", "route_type", "route_name", "sflags", "err",
-                 "vars", "clock", "_tm_msg", "_tm")
+                 "vars", "clock", "_tm_msg", "_tm", "ser_error")
 
     def __init__(self, clock=None):
         self.retcode = 0
@@ -74,12 +77,14 @@ class ScriptState:
         self.clock = clock or time.time
         self._tm_msg = None
         self._tm = 0
+        self.ser_error = 0
 
     def start_route(self, route_type, route_name=None):
         """Called by the engine before a top-level route run."""
         self.route_type = route_type
         self.route_name = route_name
         self.sflags = 0
+        self.ser_error = 0
 
     def now(self):
         """Current UNIX time (int) from :attr:`clock`."""

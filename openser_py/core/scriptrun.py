@@ -4,7 +4,7 @@ Used by ``openser --trace-msg`` and by the tests: no sockets, no database
 side effects of the core -- everything that would be sent is recorded by a
 :class:`SendRecorder` installed as the transport.
 """
-from openser_py.core import forward, route
+from openser_py.core import forward, route, script_cb
 from openser_py.core.cfgload import load_config
 from openser_py.core.exports import REQUEST_ROUTE
 from openser_py.core.ip_addr import PROTO_BY_NAME, ReceiveInfo
@@ -68,4 +68,11 @@ def run_route(script, msg, route_type=REQUEST_ROUTE, index=0,
                        % (route_type, index))
     if new_message:
         route.reset_msg_context()
-    return route.run_top_route(fn, route_type, msg)
+    try:
+        return route.run_top_route(fn, route_type, msg)
+    finally:
+        # as receive_msg: post-script callbacks (tm drops its reference)
+        if msg.is_request:
+            script_cb.exec_post_req_cb(msg)
+        else:
+            script_cb.exec_post_rpl_cb(msg)

@@ -213,7 +213,15 @@ def sl_send_reply(msg, code, reason, tag=None):
 
 
 def prev_ser_error():
-    """The error the previous action left (see the module docstring)."""
+    """The error the previous action left (see the module docstring).
+
+    ``state.ser_error`` when a module recorded one (tm's t_relay), else a
+    negative return value of the previous action (core ``forward()``).
+    """
+    err = state.ser_error
+    if err:
+        state.ser_error = 0
+        return err
     rc = state.retcode
     if rc.__class__ is int and rc < 0:
         return rc

@@ -1,4 +1,4 @@
-"""tm -- stateful SIP processing: transactions (RFC 3261 §17).
+"""tm -- stateful SIP processing: transactions (RFC 3261 §16-17).
 
 The module keeps one transaction ("cell") per request it handles
 statefully, in a 65536-entry table in shared memory, so that every worker
@@ -6,16 +6,19 @@ process recognises retransmissions, ACKs, CANCELs and the replies of the
 requests it forwarded, retransmits over UDP, runs timers and picks the best
 final reply of a fork.
 
-This release carries the foundations only -- the transaction table and
-cell layout (``h_table``, ``cell``), matching (``t_lookup``), our Via branch
-and To-tag (``t_branch``), the state machines and timer schedule (``fsm``),
-best-reply selection (``t_pick``) and the shared timer wheel
-(``timer_wheel``); see ``doc/dev/tm.md``.  The script functions
-(``t_relay``, ``t_reply``, ``t_on_failure`` ...) come next; the parameters
-below are accepted so that OpenSER 1.3 configs load.
+Layout: the foundations (``h_table``, ``cell``, ``cell_view``,
+``t_lookup``, ``t_branch``, ``fsm``, ``t_pick``, ``timer_wheel``; see
+``doc/dev/tm.md``) and the stateful proxy on top of them: ``t_newtran``
+(creation, retransmissions), ``t_fwd`` (t_relay, branches, CANCEL),
+``t_reply`` (reply processing, local replies), ``t_failure`` (failure
+route, best reply), ``t_timer`` (timer process), ``t_stats``, ``t_funcs``
+(script functions, PVs), ``api``.  This file holds the exports only.
 """
-from openser_py.core.exports import (INT_PARAM, STR_PARAM, USE_FUNC_PARAM,
-                                     ModuleExports, ParamExport)
+from openser_py.core.exports import (BRANCH_ROUTE, FAILURE_ROUTE, INT_PARAM,
+                                     ONREPLY_ROUTE, REQUEST_ROUTE, STR_PARAM,
+                                     USE_FUNC_PARAM, CmdExport, ModuleExports,
+                                     ParamExport, PvExport)
+from openser_py.modules.tm import api, t_funcs as F, t_stats
 
 
 class cfg:
@@ -53,8 +56,137 @@ def _int(name, doc):
     return ParamExport(name, INT_PARAM, cfg, doc=doc)
 
 
+def mod_init():
+    """Create the shm table and timer wheel, register the timer and hooks."""
+    from openser_py.core import timer
+    from openser_py.core.script_cb import (POST_SCRIPT_CB, REQ_TYPE_CB,
+                                           register_script_cb)
+    from openser_py.modules.tm import t_newtran, t_state, t_timer
+    from openser_py.modules.tm.h_table import TransTable
+    from openser_py.modules.tm.timer_wheel import TimerWheel
+
+    def register(func, param, interval_ms, name):
+        if all(t.func is not func for t in timer.timers()):
+            timer.register_utimer(func, param, interval_ms, name)
+
+    t_stats.cfg.enabled = cfg.enable_stats
+    if t_state.tm_init(cfg, TransTable, TimerWheel, register,
+                       t_timer.tick) < 0:
+        return -1
+    return register_script_cb(t_newtran.post_script,
+                              POST_SCRIPT_CB | REQ_TYPE_CB)
+
+
+def destroy():
+    """Free the transaction table and the timer wheel."""
+    from openser_py.modules.tm import t_state
+    t_state.tm_destroy()
+
+
+def response_f(msg):
+    """Every received reply: 0 when it belongs to a transaction."""
+    from openser_py.modules.tm import t_reply
+    return t_reply.reply_received(msg)
+
+
+_REQ, _FAIL, _RPL, _BR = (REQUEST_ROUTE, FAILURE_ROUTE, ONREPLY_ROUTE,
+                          BRANCH_ROUTE)
+_RELAY_DOC = (
+    "Forward the request statefully: create the transaction if needed "
+    "(a retransmission re-sends the last reply and returns 0, stopping "
+    "the script), send \"100 Giving a try\" for a new INVITE, then one "
+    "branch for the R-URI (first forwarding only) and one per appended "
+    "branch, each through the armed branch_route, with our Via "
+    "(branch z9hG4bK<hash>.<label>.<branch>), retransmitted over UDP and "
+    "guarded by the final-response timer. A CANCEL matching an INVITE "
+    "transaction is answered \"200 canceling\" and cancels its branches. "
+    "An ACK without transaction (or for a proxied 2xx) is forwarded "
+    "statelessly. If no branch could be sent a stateful error reply goes "
+    "upstream (e.g. \"476 Unresolvable destination (476/TM)\") and 0 is "
+    "returned, else -1 generic, -2 bad message, -3 no destination "
+    "(cancelled, after a 6xx, no branch), -4 unresolvable, -5 "
+    "blacklisted, -6 send failed. ")
+_FLAGS_DOC = ("Flags (decimal or 0x hex): 0x01 no automatic 100 for "
+              "INVITE, 0x02 no automatic error reply, 0x04 no DNS "
+              "failover. ")
+
+
+def _cmd(name, fn, n, fixup, flags, doc, params_doc=()):
+    return CmdExport(name, fn, n, fixup, None, flags, doc=doc,
+                     params_doc=params_doc)
+
+
 exports = ModuleExports(
     name="tm",
+    cmds=(
+        _cmd("t_relay", F.w_t_relay0, 0, None, _REQ | _FAIL, _RELAY_DOC +
+             "In a failure route only the newly appended branches are "
+             "sent (serial forking)."),
+        _cmd("t_relay", F.w_t_relay1, 1, F.fixup_relay1, _REQ | _FAIL,
+             "t_relay() with flags, or with a fixed next hop "
+             "\"[proto:]host[:port]\" instead of the R-URI/$du. "
+             + _FLAGS_DOC, ("flags or destination",)),
+        _cmd("t_relay", F.w_t_relay2, 2, F.fixup_relay2, _REQ | _FAIL,
+             "t_relay() to a fixed next hop with flags. " + _FLAGS_DOC,
+             ("destination", "flags")),
+        _cmd("t_newtran", F.w_t_newtran, 0, None, _REQ,
+             "Create the transaction of the request. Returns 1 for a new "
+             "one (or an ACK that has none), 0 for a retransmission (the "
+             "last reply is re-sent, or the ACK of a negative reply "
+             "absorbed; the script stops), a negative error otherwise "
+             "(-10 when the message already has a transaction)."),
+        _cmd("t_check_trans", F.w_t_check_trans, 0, None, _REQ | _BR,
+             "True if the request belongs to a transaction: at once if "
+             "one is bound to the message; a CANCEL if the INVITE it "
+             "cancels exists; an ACK if it matches an INVITE transaction "
+             "(negative reply or proxied 2xx). Another request that is a "
+             "retransmission gets the last reply re-sent and the script "
+             "stops (0); else false."),
+        _cmd("t_reply", F.w_t_reply, 2, F.fixup_t_reply, _REQ | _FAIL,
+             "Reply statefully (the transaction must exist: t_newtran in "
+             "a request route). The code must be a literal 100..699, the "
+             "reason may contain pseudo-variables; replies >= 180 get the "
+             "tm To-tag. Returns 1, or -1 if a final reply was already "
+             "sent.", ("code", "reason")),
+        _cmd("t_release", F.w_t_release, 0, None, _REQ,
+             "Put the transaction on the wait timer (it is deleted "
+             "wt_timer seconds later)."),
+        _cmd("t_on_failure", F.w_t_on_failure, 1, F.fixup_on_failure,
+             _REQ | _FAIL | _RPL | _BR,
+             "Arm failure_route[N] for the transaction: it runs once every "
+             "branch has a final reply >= 300 (or a 6xx came), on the "
+             "request with the transaction's flags and AVPs; it is "
+             "disarmed before running. The last call wins.", ("route",)),
+        _cmd("t_on_reply", F.w_t_on_reply, 1, F.fixup_on_reply,
+             _REQ | _FAIL | _RPL | _BR,
+             "Arm onreply_route[N]: it runs for every reply of the "
+             "transaction's branches; drop discards a provisional reply.",
+             ("route",)),
+        _cmd("t_on_branch", F.w_t_on_branch, 1, F.fixup_on_branch,
+             _REQ | _FAIL | _RPL | _BR,
+             "Arm branch_route[N]: it runs for each branch before it is "
+             "sent, on the message as prepared for that branch ($ru, $du, "
+             "branch flags; $T_branch_idx is its 1-based index); drop "
+             "discards the branch.", ("route",)),
+        _cmd("t_was_cancelled", F.w_t_was_cancelled, 0, None, _FAIL | _RPL,
+             "True if the INVITE transaction was cancelled by the UAC."),
+        _cmd("t_check_status", F.w_t_check_status, 1, F.fixup_status_re,
+             _REQ | _FAIL | _RPL | _BR,
+             "Match a POSIX regular expression (case-insensitive, not "
+             "anchored) against the status code: the last reply sent "
+             "(request route), the current reply (onreply route) or the "
+             "winning reply (failure route).", ("regex",)),
+        _cmd("t_flush_flags", F.w_t_flush_flags, 0, None, _REQ | _BR,
+             "Copy the message flags into the transaction (flags set "
+             "after its creation are otherwise not kept)."),
+        _cmd("t_local_replied", F.w_t_local_replied, 1,
+             F.fixup_local_replied, _REQ | _FAIL | _RPL | _BR,
+             "\"last\": true if the last (winning) reply was generated "
+             "locally (t_reply, timeout, cancellation); \"all\": and "
+             "no branch ever received a real reply.", ("all|last",)),
+        _cmd("load_tm", api.load_tm, 0, None, 0,
+             "Internal: return the tm API."),
+    ),
     params=(
         _int("fr_timer", "Seconds to wait for a final reply on a branch "
              "(no reply at all, or a non-INVITE); also how long a negative "
@@ -103,4 +235,18 @@ exports = ModuleExports(
         _int("enable_stats", "Enable (1) or disable (0) the module's "
              "statistics."),
     ),
+    stats=t_stats.STAT_EXPORTS,
+    items=(
+        PvExport("T_branch_idx", F.pv_branch_idx,
+                 doc="In a branch route, the 1-based index of the branch "
+                 "being created; 0 elsewhere."),
+        PvExport("T_reply_code", F.pv_reply_code,
+                 doc="The status code of the reply the route is about: the "
+                 "winning reply in a failure route, the received one in an "
+                 "onreply route, the last one sent in a request route."),
+    ),
+    mod_init=mod_init,
+    response_f=response_f,
+    destroy_f=destroy,
+    api=api.API,
 )

@@ -116,3 +116,6 @@ def reap(pids, timeout=60.0):
                 os.waitpid(pid, 0)
                 codes[pid] = "timeout"
     return [codes[pid] for pid in pids]
+
+
+from tests.modules.tm.conftest_proxy import proxy_factory  # noqa: E402,F401

@@ -23,7 +23,9 @@ def test_params_and_defaults():
     for name, value in DEFAULTS.items():
         assert params[name].default() == value, name
         assert params[name].doc
-    assert tm.exports.cmds == ()
+    assert {c.name for c in tm.exports.cmds} >= {
+        "t_relay", "t_reply", "t_newtran", "t_on_failure", "t_check_status"}
+    assert all(c.doc for c in tm.exports.cmds)
     t = fsm.timers_from_params(tm.cfg.fr_timer, tm.cfg.fr_inv_timer,
                                tm.cfg.wt_timer, tm.cfg.delete_timer,
                                tm.cfg.T1_timer, tm.cfg.T2_timer)

@@ -1,0 +1,99 @@
+"""Small operations on a cell under its bucket lock (inside ``table.edit``).
+
+Everything here is plain reads/writes of one :class:`CellView` plus
+``TimerWheel.arm``/``disarm`` (a leaf lock, allowed under a bucket lock
+by the lock order of doc/dev/tm.md): no I/O, no script, no logging that
+may block.  Sections are read as raw bytes and decoded with ``marshal``
+(the format ``cell.encode_section`` writes).
+"""
+import marshal
+
+from openser_py.modules.tm import cell as C
+from openser_py.modules.tm import timer_wheel as W
+from openser_py.modules.tm.t_state import rt
+
+__all__ = ["uas_tuple", "set_uas_reply", "br_tuple", "set_br", "arm",
+           "disarm", "put_on_wait", "stop_branch_timers", "branch_states",
+           "UAS_REQUEST", "UAS_REPLY", "UAS_DST_IP", "BR_BUFFER", "BR_URI",
+           "BR_DST_IP", "BR_CANCEL", "BR_REPLY"]
+
+# positions in the marshalled UAS / branch sections (cell._UAS_DATA/_BR_DATA)
+UAS_REQUEST, UAS_REPLY, UAS_DST_IP = 0, 1, 2
+BR_BUFFER, BR_URI, BR_DST_IP, BR_CANCEL, BR_REPLY = 0, 1, 2, 3, 4
+_BR_NAMES = ("buffer", "uri", "dst_ip", "cancel", "reply", "dst_uri", "path")
+
+
+def uas_tuple(v):
+    """(request, reply, dst_ip, new_uri, dst_uri, path) of the cell."""
+    return marshal.loads(v.section(C.SEC_UAS))
+
+
+def set_uas_reply(v, data):
+    """Store ``data`` as the last reply sent upstream; False if no shm."""
+    vals = uas_tuple(v)
+    c = C.Cell()
+    (c.request, _, c.dst_ip, c.new_uri, c.dst_uri, c.path) = vals
+    c.reply = data
+    return v.set_section(C.SEC_UAS, C.encode_section(C.SEC_UAS, c))
+
+
+def br_tuple(v, b):
+    """(buffer, uri, dst_ip, cancel, reply, dst_uri, path) of branch ``b``."""
+    return marshal.loads(v.section(C.SEC_BR0 + b))
+
+
+def set_br(v, b, **changes):
+    """Replace some data of branch ``b`` (e.g. ``reply=...``)."""
+    br = C.Branch()
+    for name, value in zip(_BR_NAMES, br_tuple(v, b)):
+        setattr(br, name, changes.get(name, value))
+    return v.set_section(C.SEC_BR0 + b, C.encode_section(C.SEC_BR0 + b, br))
+
+
+def disarm(v, kind, b=0):
+    """Stop timer ``kind`` (of branch ``b``) if armed."""
+    handle = v.timer(kind, b)[0]
+    if handle:
+        rt.wheel.disarm(handle)
+        v.set_timer(kind, b, 0, 0.0)
+
+
+def arm(v, kind, b, delay, now):
+    """(Re)arm timer ``kind`` ``delay`` seconds from ``now``; the handle.
+
+    The handle is stored in the cell in this same critical section, so
+    the timer process always sees the handle it fires.  0 = pool full.
+    """
+    disarm(v, kind, b)
+    handle = rt.wheel.arm(now, delay, v.bucket, v.label, b, kind)
+    if handle:
+        v.set_timer(kind, b, handle, now + delay)
+    return handle
+
+
+def put_on_wait(v, now):
+    """Completed: stop the UAS timers and start the wait timer."""
+    disarm(v, W.TK_UAS_RETR)
+    disarm(v, W.TK_UAS_FR)
+    v.or_flags(C.T_ON_WAIT)
+    return arm(v, W.TK_WAIT, 0, rt.timers.wt / 1000.0, now)
+
+
+def stop_branch_timers(v, b, cancel_too=False):
+    """Stop retransmission and FR of branch ``b`` (and its CANCEL's)."""
+    disarm(v, W.TK_RETR, b)
+    disarm(v, W.TK_FR, b)
+    if cancel_too:
+        disarm(v, W.TK_CRETR, b)
+        disarm(v, W.TK_CFR, b)
+
+
+def branch_states(v):
+    """``t_pick.BranchState`` list of every branch."""
+    from openser_py.modules.tm.t_pick import BranchState
+    out = []
+    for b in range(v.nr_branches()):
+        f = v.bget(b, "flags")
+        out.append(BranchState(v.bget(b, "status"), bool(f & C.BR_ACTIVE),
+                               bool(f & C.BR_CANCELED)))
+    return out

@@ -1,0 +1,203 @@
+"""Creating and finding the transaction of a request (reference §5.2/§5.3).
+
+Theory of operation
+-------------------
+:func:`newtran` builds the cell of a request (:func:`make_cell`: match key,
+flags, message flags, AVPs, the request bytes with the script's lumps
+applied, the UAS reply destination, the ``t_on_*`` routes armed so far,
+per-transaction timer overrides) and hands it to
+``TransTable.lookup_request``, which in *one* critical section either
+finds the transaction the request belongs to or inserts the new cell --
+so a retransmission racing its original never makes a second cell.
+
+* ``FOUND``: a retransmission.  The last reply sent upstream is sent again
+  (not while ``CLAIM_REPLY`` is held: a final reply is on its way and will
+  be stored in a moment); an ACK to our negative reply stops the UAS
+  retransmissions and puts the cell on the wait timer (RFC 3261 §17.2.1,
+  Timer I).  The script stops (0).
+* ``E2E_ACK``: the ACK of a 2xx (not part of the INVITE transaction,
+  §17.2.1); for our own 2xx it stops its retransmission.  The ACK goes on
+  (t_relay forwards it statelessly).
+* ``INSERTED``: the worker holds one reference, noted on the message
+  (``t_state.bind``), dropped by :func:`post_script` after the script --
+  which also puts a transaction the script neither replied to nor
+  forwarded on the wait timer (OpenSER ``t_unref``: "script writer didn't
+  release transaction").
+"""
+import functools
+
+from openser_py.core import usr_avp
+from openser_py.core.dprint import LM_ERR, LM_WARN
+from openser_py.modules.tm import cell as C
+from openser_py.modules.tm import fsm, t_stats
+from openser_py.modules.tm import timer_wheel as W
+from openser_py.modules.tm.h_table import INSERTED, OOM, tm_hash
+from openser_py.modules.tm.t_cellio import (UAS_DST_IP, UAS_REPLY, disarm,
+                                            put_on_wait, uas_tuple)
+from openser_py.modules.tm.t_lookup import (E2E_ACK, FOUND, LOCAL_REPLY,
+                                            match_request, request_key)
+from openser_py.modules.tm.t_state import (bind, bound, match_cfg, now, rt,
+                                           sock_index, uas_dest)
+from openser_py.parser import msg_translator
+from openser_py.parser.errors import SipParseError
+from openser_py.parser.methods import METHOD_ACK, METHOD_INVITE
+
+__all__ = ["newtran", "make_cell", "post_script", "NEW", "RETRANS",
+           "ACK_E2E", "ACK_NONE", "EXISTS"]
+
+NEW, RETRANS, ACK_E2E, ACK_NONE, EXISTS = 1, 0, 2, 3, 4
+_ACK = int(METHOD_ACK)
+_INVITE = int(METHOD_INVITE)
+
+
+def _avp_seconds(name):
+    if name is None:
+        return 0
+    val = usr_avp.search_first_avp(name[0], name[1])
+    try:
+        return max(int(val), 0) if val is not None else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def make_cell(msg, key):
+    """The :class:`~openser_py.modules.tm.cell.Cell` of request ``msg``."""
+    c = C.Cell()
+    c.match = key
+    c.method_id = int(msg.method_id)
+    c.flags = C.T_IS_INVITE if c.method_id == _INVITE else 0
+    c.uas_state = fsm.S_PROCEEDING if c.flags else fsm.S_TRYING
+    c.msg_flags = msg.flags or 0
+    c.avps = usr_avp.get_avp_list().to_bytes()
+    saved, msg.new_uri = msg.new_uri, None
+    try:
+        c.request = msg_translator.build_req_buf(msg) if msg.lumps \
+            else msg.buf
+    finally:
+        msg.new_uri = saved
+    proto, ip, port = uas_dest(msg)
+    c.uas_proto, c.dst_ip, c.uas_port = proto, ip, port
+    c.uas_sock = sock_index(msg.rcv.sock if msg.rcv is not None else None)
+    c.new_uri = msg.new_uri or ""
+    c.dst_uri = msg.dst_uri or ""
+    c.path = msg.path_vec or ""
+    ctx = msg.ctx
+    c.on_failure = ctx.get("tm.on_failure", 0)
+    c.on_reply = ctx.get("tm.on_reply", 0)
+    c.on_branch = ctx.get("tm.on_branch", 0)
+    c.fr_timeout = _avp_seconds(rt.fr_avp) * 1000
+    c.fr_inv_timeout = _avp_seconds(rt.fr_inv_avp) * 1000
+    if c.fr_inv_timeout:
+        c.flags |= C.T_NOISY_CTIMER
+    c.created = now()
+    return c
+
+
+def newtran(msg):
+    """Find or create the transaction of ``msg``.
+
+    Returns ``(result, t)``: ``NEW`` (created, referenced, bound),
+    ``EXISTS`` (already bound to the message), ``RETRANS`` (absorbed: the
+    script must stop), ``ACK_E2E`` / ``ACK_NONE`` (an ACK without
+    transaction of its own), or a negative error code.
+    """
+    t = bound(msg)
+    if t is not None:
+        return EXISTS, t
+    if rt.table is None:
+        LM_ERR("tm is not initialised")
+        return -1, None
+    try:
+        key = request_key(msg)
+    except (SipParseError, ValueError) as exc:
+        LM_ERR("cannot build the transaction key: %s", exc)
+        return -2, None
+    h = tm_hash(key.callid, key.cseq_num)
+    matcher = functools.partial(match_request, key, **match_cfg())
+    new_value = None
+    if key.method_id != _ACK:
+        try:
+            new_value = C.encode(make_cell(msg, key))
+        except (C.CellError, SipParseError) as exc:
+            LM_ERR("cannot create the transaction: %s", exc)
+            return -2, None
+    res, label = rt.table.lookup_request(h, matcher, new_value)
+    t = (h, label)
+    if res == INSERTED:
+        bind(msg, t)
+        msg.ctx["tm.own_ref"] = True
+        t_stats.inc("UAS_transactions")
+        return NEW, t
+    if res == FOUND:
+        try:
+            _retransmission(t, msg)
+        finally:
+            rt.table.unref(h, label)
+        return RETRANS, t
+    if res == E2E_ACK:
+        try:
+            _e2e_ack(t)
+        finally:
+            rt.table.unref(h, label)
+        return ACK_E2E, t
+    if res == OOM:
+        LM_ERR("out of shm memory for a new transaction")
+        return -1, None
+    return ACK_NONE, None
+
+
+def _retransmission(t, msg):
+    from openser_py.modules.tm.t_reply import send_uas
+    with rt.table.edit(*t) as v:
+        if v is None:
+            return
+        if msg.method_id == _ACK:
+            if v.get("uas_status") >= 300 and v.get("uas_state") == \
+                    fsm.S_COMPLETED:
+                v.set("uas_state", fsm.S_CONFIRMED)
+                put_on_wait(v, now())       # Timer I
+            return
+        if v.get("claims") & C.CLAIM_REPLY:
+            return
+        uas = uas_tuple(v)
+        dst = (v.get("uas_proto"), uas[UAS_DST_IP], v.get("uas_port"),
+               v.get("uas_sock"))
+    if uas[UAS_REPLY]:
+        send_uas(dst, uas[UAS_REPLY])
+
+
+def _e2e_ack(t):
+    with rt.table.edit(*t) as v:
+        if v is not None and v.get("relayed_branch") == LOCAL_REPLY \
+                and v.get("uas_state") != fsm.S_CONFIRMED:
+            v.set("uas_state", fsm.S_CONFIRMED)
+            put_on_wait(v, now())
+
+
+def release(t):
+    """``t_release``: stop the UAS timers, wait, then delete."""
+    with rt.table.edit(*t) as v:
+        if v is None:
+            return -1
+        disarm(v, W.TK_UAS_RETR)
+        disarm(v, W.TK_UAS_FR)
+        put_on_wait(v, now())
+    return 1
+
+
+def post_script(msg):
+    """Post-script callback: drop the reference the request route held."""
+    ctx = msg.ctx
+    if not ctx or not ctx.pop("tm.own_ref", False):
+        return True
+    t = ctx.get("tm.t")
+    try:
+        with rt.table.edit(*t) as v:
+            if v is not None and not v.nr_branches() \
+                    and v.get("uas_status") < 200 \
+                    and not v.get("flags") & C.T_ON_WAIT:
+                LM_WARN("script writer didn't release transaction")
+                put_on_wait(v, now())
+    finally:
+        rt.table.unref(*t)
+    return True

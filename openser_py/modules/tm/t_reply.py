@@ -1,0 +1,318 @@
+"""Reply processing and local replies (reference §5.6, RFC 3261 §16.7).
+
+Theory of operation
+-------------------
+:func:`reply_received` is tm's ``response_f``.  A reply whose top Via
+branch is not one of ours, or names no live transaction/branch, returns 1
+and the core forwards it statelessly.  Otherwise, in OpenSER's order:
+
+1. A reply to one of our CANCELs only stops that CANCEL's timers.
+2. One critical section stops the branch's retransmissions (a non-INVITE
+   provisional switches them to T2) and, for a final, its FR timer, and
+   reads what the next steps need (branch buffer and destination,
+   ``on_reply``, flags).
+3. Outside the lock: the hop-by-hop ACK of a >= 300 INVITE reply
+   (§17.1.1.3), the delayed CANCEL of a branch flagged ``BR_TO_CANCEL``,
+   and ``onreply_route[N]`` (flags and branch flags in, written back; a
+   ``drop`` discards a provisional).
+4. :func:`decide` -- one critical section: ``t_pick.should_relay`` on a
+   snapshot of the cell, and everything it implies written back at once
+   (branch status/state, ``T_NO_NEW_BRANCHES``, branches to cancel marked,
+   the reply stored in the branch, ``uas_status``/``relayed_branch`` and
+   ``CLAIM_REPLY`` for a final being relayed, FR-INV re-armed for a
+   provisional).  Two replies on two branches can therefore never both
+   complete the transaction.
+5. Outside the lock: relay (``build_res_buf``: our Via stripped) to the
+   UAS destination, store it as the last reply with the final timers
+   (:func:`store_final`), CANCELs / faked 487s for the branches the
+   decision cancelled, and for ``RPS_PICKED`` the failure handling of
+   :mod:`t_failure`.
+
+Faked replies (408 on FR expiry, 487 for a cancelled branch that never
+answered) take the same :func:`decide` path with ``msg=None``.
+
+Local replies (:func:`reply_local`: ``t_reply``, ``100 Giving a try``,
+``200 canceling``, error replies, the relay of a faked winner) are built
+from the UAS request with the tm To-tag, stored and sent the same way.
+"""
+from openser_py.core import cfgload, forward
+from openser_py.core.dprint import LM_DBG, LM_ERR
+from openser_py.core.exports import ONREPLY_ROUTE
+from openser_py.core.flags import getb0flags, setb0flags
+from openser_py.core.route import DROP_R_F
+from openser_py.core.usr_avp import AvpList
+from openser_py.modules.tm import cell as C
+from openser_py.modules.tm import fsm, t_stats
+from openser_py.modules.tm import timer_wheel as W
+from openser_py.modules.tm.t_cellio import (BR_BUFFER, BR_DST_IP, UAS_DST_IP,
+                                            arm, br_tuple, branch_states,
+                                            disarm, put_on_wait, set_br,
+                                            set_uas_reply, stop_branch_timers,
+                                            uas_tuple)
+from openser_py.modules.tm.t_lookup import LOCAL_REPLY, reply_ids
+from openser_py.modules.tm.t_msgbuild import build_ack, build_reply
+from openser_py.modules.tm.t_pick import (RPS_PICKED, Snapshot, cancel_plan,
+                                          should_relay)
+from openser_py.modules.tm.t_state import (now, rt, run_nested,
+                                           sock_by_index)
+from openser_py.parser import msg_translator
+from openser_py.parser.errors import SipParseError
+from openser_py.parser.methods import METHOD_CANCEL
+
+__all__ = ["reply_received", "decide", "reply_local", "store_final",
+           "send_uas", "fake_reply", "FAKED_REASONS"]
+
+FAKED_REASONS = {408: "Request Timeout", 487: "Request Terminated"}
+_CANCEL = int(METHOD_CANCEL)
+
+
+def send_uas(dst, data):
+    """Send ``data`` upstream; ``dst`` = (proto, ip, port, sock index)."""
+    proto, ip, port, sidx = dst
+    return forward.msg_send(sock_by_index(sidx, proto, ip), proto, ip,
+                            port, data)
+
+
+def _uas_dst(v):
+    return (v.get("uas_proto"), uas_tuple(v)[UAS_DST_IP], v.get("uas_port"),
+            v.get("uas_sock"))
+
+
+def _final_timers_locked(v, code, relayed_branch, t_now):
+    """Per ``fsm.final_timers``: UAS retransmission + FR, or wait."""
+    flags = v.get("flags")
+    ft = fsm.final_timers(bool(flags & C.T_IS_LOCAL),
+                          bool(flags & C.T_IS_INVITE), code, relayed_branch)
+    timers = rt.timers
+    if ft == fsm.FT_WAIT:
+        put_on_wait(v, t_now)
+        return
+    if fsm.needs_retr(v.get("uas_proto"), ft == fsm.FT_FORCE_RETR):
+        v.set("uas_retr_iv", timers.t1)
+        arm(v, W.TK_UAS_RETR, 0, timers.t1 / 1000.0, t_now)
+    arm(v, W.TK_UAS_FR, 0, timers.fr / 1000.0, t_now)
+
+
+def store_final(t, code, data, relayed_branch, local):
+    """A final reply went upstream: store it, final timers, statistics."""
+    with rt.table.edit(*t) as v:
+        if v is not None:
+            set_uas_reply(v, data)
+            v.set("claims", v.get("claims") & ~C.CLAIM_REPLY)
+            v.set("uas_state", fsm.S_ACCEPTED if code < 300 and
+                  v.get("flags") & C.T_IS_INVITE else fsm.S_COMPLETED)
+            _final_timers_locked(v, code, relayed_branch, now())
+    t_stats.completed(code)
+    t_stats.inc("local_replies" if local else "relayed_replies")
+
+
+def reply_local(t, req, code, reason, extra_hdrs="", body=b""):
+    """Reply ``code`` statefully to ``req`` (the transaction's request).
+
+    Returns 1, or -1 when a final reply was already sent or sending failed.
+    """
+    try:
+        data = build_reply(req, code, reason, rt.tagger, extra_hdrs, body)
+    except SipParseError as exc:
+        LM_ERR("cannot build the %d reply: %s", code, exc.reason)
+        return -1
+    tag = rt.tagger.totag(req) if code >= 180 and req.to is not None \
+        and not req.to.tag else ""
+    with rt.table.edit(*t) as v:
+        if v is None or v.get("uas_status") >= 200:
+            LM_ERR("cannot reply %d: transaction already replied", code)
+            return -1
+        dst = _uas_dst(v)
+        v.set("uas_status", code)
+        if code >= 200:
+            v.set("relayed_branch", LOCAL_REPLY)
+            v.set("claims", v.get("claims") | C.CLAIM_REPLY)
+            if tag:
+                v.set_local_totag(tag)
+        else:
+            set_uas_reply(v, data)
+    ok = send_uas(dst, data) == 1
+    if code >= 200:
+        store_final(t, code, data, LOCAL_REPLY, True)
+    if not ok:
+        LM_ERR("failed to send the %d reply", code)
+        return -1
+    return 1
+
+
+def reply_received(msg):
+    """tm's ``response_f``: 0 when the reply belongs to a transaction."""
+    try:
+        ids = reply_ids(msg)
+    except SipParseError:
+        return 1
+    if ids is None:
+        return 1
+    h, label, b = ids
+    table = rt.table
+    if table is None or not table.lookup_reply(
+            h, label, b, int(msg.method_id), msg.method):
+        return 1
+    t_stats.inc("received_replies")
+    try:
+        _on_reply((h, label), b, msg)
+    except Exception as exc:  # noqa: BLE001 - the reference must be dropped
+        LM_ERR("reply processing failed: %s: %s", type(exc).__name__, exc)
+    finally:
+        table.unref(h, label)
+    return 0
+
+
+def _on_reply(t, b, msg):
+    code = msg.status
+    t_now = now()
+    with rt.table.edit(*t) as v:
+        if v is None:
+            return
+        flags = v.get("flags")
+        is_inv = bool(flags & C.T_IS_INVITE)
+        if int(msg.method_id) == _CANCEL and is_inv:
+            disarm(v, W.TK_CRETR, b)        # the reply to our CANCEL
+            disarm(v, W.TK_CFR, b)
+            return
+        brf = v.bget(b, "flags")
+        if code >= 200:
+            stop_branch_timers(v, b)
+        elif is_inv:
+            disarm(v, W.TK_RETR, b)
+        else:
+            v.bset(b, "retr_iv", rt.timers.t2)
+        late_cancel = bool(brf & C.BR_TO_CANCEL) and code < 200
+        if late_cancel:
+            v.bset(b, "flags", brf & ~C.BR_TO_CANCEL)
+        bdata = br_tuple(v, b) if (is_inv and code >= 300) else None
+        dst = (v.bget(b, "proto"), v.bget(b, "port"), v.bget(b, "sock"))
+        on_reply = v.get("on_reply")
+        msg_flags, bflags = v.get("msg_flags"), v.bget(b, "bflags")
+        avps = v.section(C.SEC_AVP) if on_reply and \
+            rt.cfg.onreply_avp_mode else None
+    if bdata is not None:                   # hop-by-hop ACK, §17.1.1.3
+        try:
+            ack = build_ack(bdata[BR_BUFFER], msg)
+            proto, port, sidx = dst
+            ip = bdata[BR_DST_IP]
+            forward.msg_send(sock_by_index(sidx, proto, ip), proto, ip, port,
+                             ack)
+        except SipParseError as exc:
+            LM_ERR("cannot build the ACK: %s", exc.reason)
+    if late_cancel:
+        from openser_py.modules.tm import t_fwd
+        t_fwd.cancel_branches(t, 1 << b, 0)
+    if on_reply:
+        fn = cfgload.current_script.tables.get(ONREPLY_ROUTE, on_reply)
+        if fn is not None:
+            lst = AvpList.from_bytes(avps) if avps else AvpList()
+            msg.flags = msg_flags
+            setb0flags(msg, bflags)
+            ret = run_nested(fn, ONREPLY_ROUTE, msg, t, code, b, avps=lst)
+            with rt.table.edit(*t) as v:
+                if v is not None:
+                    v.set("msg_flags", msg.flags or 0)
+                    v.bset(b, "bflags", getb0flags(msg))
+                    if avps is not None:
+                        v.set_section(C.SEC_AVP, lst.to_bytes())
+            if ret & DROP_R_F and code < 200:
+                LM_DBG("provisional reply dropped by onreply_route")
+                return
+    decide(t, b, code, msg, t_now)
+
+
+def fake_reply(t, b, code, t_now=None):
+    """A local 408/487 for branch ``b`` through the same decision."""
+    decide(t, b, code, None, now() if t_now is None else t_now)
+
+
+def decide(t, b, code, msg, t_now):
+    """Relay decision for reply ``code`` on branch ``b`` (msg None: faked)."""
+    relay_dst = None
+    send_bm = fake_bm = 0
+    with rt.table.edit(*t) as v:
+        if v is None:
+            return
+        flags = v.get("flags")
+        is_inv = bool(flags & C.T_IS_INVITE)
+        brf = v.bget(b, "flags") | C.BR_RECEIVED
+        if msg is None:
+            brf |= C.BR_FAKED
+        states = branch_states(v)
+        snap = Snapshot(is_inv, v.get("uas_status"),
+                        v.match().method_id == _CANCEL,
+                        bool(flags & C.T_CANCELED), v.get("first_branch"),
+                        states)
+        last = states[b].status
+        d = should_relay(snap, b, code)
+        if d.branch_status is not None:
+            v.bset(b, "status", d.branch_status)
+            v.bset(b, "state", fsm.S_PROCEEDING if code < 200 else
+                   fsm.S_ACCEPTED if is_inv and code < 300 else
+                   fsm.S_COMPLETED)
+            states[b] = states[b]._replace(status=d.branch_status)
+        if d.no_new_branches:
+            v.or_flags(C.T_NO_NEW_BRANCHES)
+        if d.cancel_bm:
+            send_bm, fake_bm = cancel_plan(states, d.cancel_bm)
+            for i in range(len(states)):
+                if d.cancel_bm & (1 << i):
+                    f = v.bget(i, "flags") | C.BR_CANCELED
+                    if fake_bm & (1 << i):
+                        f |= C.BR_TO_CANCEL
+                    v.bset(i, "flags", f)
+                    if i == b:
+                        brf = f | (brf & (C.BR_RECEIVED | C.BR_FAKED))
+        if code >= 300 and d.branch_status is not None:
+            brf |= C.BR_REPLY_STORED
+            if msg is not None:
+                set_br(v, b, reply=msg.buf)
+        v.bset(b, "flags", brf)
+        if d.relay >= 0:
+            relay_dst = _uas_dst(v)
+            if code >= 200:
+                if v.get("uas_status") < 200:
+                    v.set("uas_status", code)
+                    v.set("relayed_branch", d.relay)
+                    v.set("claims", v.get("claims") | C.CLAIM_REPLY)
+                    pushed = False
+                else:
+                    pushed = True
+            elif code > v.get("uas_status"):
+                v.set("uas_status", code)
+        if code < 200 and is_inv and d.branch_status is not None:
+            fr_inv = v.get("fr_inv_timeout")
+            fr_due, _ = fsm.on_provisional(
+                rt.timers, True, last, code, t_now,
+                fr_inv / 1000.0 if fr_inv else None)
+            if fr_due is not None:
+                arm(v, W.TK_FR, b, max(fr_due - t_now, 0.0), t_now)
+    if relay_dst is not None and msg is not None:
+        _relay(t, code, msg, relay_dst, d.relay, pushed if code >= 200
+               else None)
+    if send_bm or fake_bm:
+        from openser_py.modules.tm import t_fwd
+        t_fwd.cancel_branches(t, send_bm, fake_bm)
+    if d.rps == RPS_PICKED:
+        from openser_py.modules.tm import t_failure
+        t_failure.on_picked(t, d.picked, d.picked_code)
+
+
+def _relay(t, code, msg, dst, branch, pushed):
+    try:
+        data = msg_translator.build_res_buf(msg)
+    except SipParseError as exc:
+        LM_ERR("cannot build the reply to relay: %s", exc.reason)
+        return
+    if send_uas(dst, data) != 1:
+        LM_ERR("failed to relay the %d reply", code)
+    if pushed is None:                      # provisional: last reply sent
+        t_stats.inc("relayed_replies")
+        with rt.table.edit(*t) as v:
+            if v is not None and v.get("uas_status") < 200:
+                set_uas_reply(v, data)
+    elif pushed:                            # a further 2xx after completion
+        t_stats.inc("relayed_replies")
+    else:
+        store_final(t, code, data, branch, False)
