@@ -8,7 +8,7 @@ BPY = $(if $(wildcard $(VPY)),$(VPY),$(PYTHON))
 CFG ?= etc/openser/openser.cfg
 PYTEST_ARGS ?=
 
-.PHONY: all build-config tables venv run test test-prereqs bench-parser bench-script bench-options \
+.PHONY: all build-config tables venv run test test-prereqs bench-parser bench-script bench-options bench-calls bench \
 	install modules-readme modules-docbook dbschema-docbook clean help
 
 all: build-config tables
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-parser  SIP parser benchmark"
 	@echo "make bench-script  compiled routing script benchmark"
 	@echo "make bench-options stateless OPTIONS over UDP with sipp (children=2)"
+	@echo "make bench         (= bench-calls) sipp uac -> openser_py -> sipp uas calls/s and CPU/call"
 	@echo "make install PREFIX=/usr/local"
 
 # -- generated build configuration (Makefile.defs -> Python) ------------------
@@ -71,6 +72,11 @@ bench-script: venv all
 
 bench-options: test-prereqs
 	$(VPY) benchmarks/bench_options.py
+
+bench-calls: test-prereqs
+	$(VPY) benchmarks/bench_calls.py
+
+bench: bench-calls
 
 # -- install ------------------------------------------------------------------
 # PIP_FLAGS e.g. "--prefix $(PREFIX)" or "--user"; launchers are bound to $(PYTHON)

@@ -9,12 +9,14 @@ of 3 runs of at most ``--count`` iterations or ``--seconds`` each.
                                       [--profile] [--splice]
 
 Target: >= 100,000 messages/s on one core.  Measured on the project's
-2-vCPU VM (CPython 3.11.7, shared with other jobs): about 62,000/s with
---splice (parser only: ~7 us to build the header index, ~9 us for the
-seven accessors) and about 49,000/s with build_req_buf.  A hand-inlined
-single function doing the same string work without validation, objects
-or caching reaches ~113,000/s there, so the gap is the per-accessor
-Python overhead of the API, not an algorithmic one.
+2-vCPU VM (CPython 3.11.7, shared with other jobs): about 77,000/s with
+build_req_buf and 80,000/s with --splice (before the hot-path work: 45,000
+and 60,000 in the same conditions).  Per message about 12 us: ~5.7 us to
+build the header index (15 header lines at ~0.2 us each for split,
+partition and classification, plus ~2.5 us fixed), ~5.2 us for the seven
+accessors (four regex validations of ~0.4 us each, value objects, ~0.2 us
+of lookup-strip-cache per accessor) and ~0.5 us for build_req_buf.  See
+"Hot path" in doc/dev/parser-api.md for the cost model.
 """
 import argparse
 import os

@@ -79,7 +79,7 @@ __all__ = [
     "insert_after", "delete", "add_header", "remove_header",
     "replace_header", "add_rpl_lump", "headers_end", "via_bodies",
     "first_via_hdr", "via1_param_spans", "via_param_lumps",
-    "add_via_params", "Plan",
+    "via_param_edits", "add_via_params", "Plan",
 ]
 
 _HDR_VIA = HdrType.VIA
@@ -310,6 +310,19 @@ def via_param_lumps(msg, received=None, rport=None):
             lumps.append(Lump(NOP, insert_at))
             lumps[-1].after.append(text)
     return lumps
+
+
+def via_param_edits(msg, received=None, rport=None):
+    """:func:`via_param_lumps` as plain edits: a list of ``(start, end,
+    text)`` (replace ``msg.buf[start:end]`` by ``text``; ``start == end``
+    inserts), sorted and non-overlapping, giving the same output as the
+    lumps (used by the serializer when there is nothing else to apply)."""
+    edits = []
+    for lp in via_param_lumps(msg, received, rport):
+        edits.append((lp.offset, lp.offset + lp.length, "".join(lp.after)))
+    # an insertion at the start of a replaced range comes first
+    edits.sort()
+    return edits
 
 
 def add_via_params(msg, received=None, rport=None, params=""):

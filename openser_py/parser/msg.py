@@ -5,10 +5,20 @@ line, split and classify the header fields (RFC 3261 7.3, folding per
 7.3.1) and slice the body by Content-Length (RFC 3261 18.3, 20.14).
 Header values are parsed on first access and cached.
 
-Hot path notes: the header index is three parallel lists (logical lines,
-their ``str.partition(":")`` tuples, header types) built with C-level
-``map`` calls; :class:`HdrField` objects are only created when asked for
-and accessors parse only the field they need.
+Hot path notes (CPython 3.11; see benchmarks/bench_parser.py):
+
+* the header index is two parallel lists -- logical lines and their
+  ``str.partition(":")`` tuples (a list comprehension: cheaper than a
+  ``map`` chain there) -- and the header types as a str of one-character
+  codes (``hf.FAST_CODE``), so that finding a header is ``str.find``;
+* ``__init__`` inlines the common case (a request with CRLF line ends,
+  only known header-name spellings, one Content-Length) and hands
+  anything else to the general ``_parse``;
+* parsed values are cached per header index in the list ``_vals``
+  (derived values such as ``vias`` or ``contacts`` in the dict
+  ``_cache``, created on first use); the hot accessors inline the
+  lookup-parse-cache sequence;
+* :class:`HdrField` objects are only created when asked for.
 """
 import re
 from itertools import accumulate, repeat
@@ -16,23 +26,27 @@ from operator import add
 
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.hf import (
-    FAST_GET, HDR_NAMES, ITEM0, ITEM1, HdrField, HdrType, blank_line,
-    classify_slow, hdr_type, split_header_block)
+    FAST_CODE, FAST_GET, HDR_NAMES, ITEM0, ITEM1, TYPE_BY_CODE,
+    UNKNOWN_CODE, HdrField, HdrType, blank_line, classify_slow, hdr_type,
+    split_header_block)
 from openser_py.parser.limits import (
     MAX_HEADERS, MAX_LINE, MAX_MSG_SIZE, MAX_URI, MAX_VIA)
 from openser_py.parser.methods import METHOD_IDS, METHOD_OTHER
 from openser_py.parser.parse_contact import ContactList, parse_contacts
 from openser_py.parser.parse_content import (
     parse_content_type, parse_multipart)
-from openser_py.parser.parse_cseq import parse_cseq
+from openser_py.parser.parse_cseq import FastCSeq, parse_cseq
 from openser_py.parser.digest import parse_credentials
 from openser_py.parser.parse_fline import parse_first_line
 from openser_py.parser.parse_misc import (
     parse_callid, parse_content_length, parse_date, parse_expires,
     parse_max_forwards, parse_option_tags)
-from openser_py.parser.parse_nameaddr import parse_nameaddr_list, parse_to
+from openser_py.parser.parse_nameaddr import (
+    FAST_MATCH as _NA_FAST, nameaddr_from_match, parse_nameaddr_list,
+    parse_to, to_body_from_match)
 from openser_py.parser.parse_param import WS
-from openser_py.parser.parse_via import parse_via
+from openser_py.parser.parse_via import (
+    FAST_ONE as _VIA_FAST, parse_via, via_from_match)
 
 __all__ = ["SipMsg", "parse_msg", "stream_frame", "skip_keepalive"]
 
@@ -46,6 +60,10 @@ _H = HdrType
     _H.UNSUPPORTED, _H.CONTACT, _H.AUTHORIZATION, _H.PROXYAUTH)
 _MANDATORY = (_VIA, _FROM, _TO, _CALLID, _CSEQ)
 _SINGLE = (_FROM, _TO, _CALLID, _CSEQ)
+# their codes in the header index (``msg._types``, a str)
+(_CL_C, _CSEQ_C, _VIA_C, _FROM_C, _TO_C, _CALLID_C, _MAXFWD_C,
+ _ROUTE_C) = map(chr, (
+     _CL, _CSEQ, _VIA, _FROM, _TO, _CALLID, _MAXFWD, _ROUTE))
 _ALL_ACCESSORS = (
     "parsed_ruri", "vias", "from_", "to", "callid", "cseq", "max_forwards",
     "expires", "contacts", "routes", "record_routes", "path", "require",
@@ -61,45 +79,163 @@ _STREAM_CL = re.compile(
 def _first_value(t, parser, doc):
     """A property: the first header of type ``t`` parsed by ``parser``
     (``SipMsg._parse_hdr`` inlined: this is the hot path)."""
+    what = "bad %s header" % HdrType(t).name
+    code = chr(t)
+
     def get(self):
-        types = self._types
-        if t not in types:
+        i = self._types.find(code)
+        if i < 0:
             return None
-        i = types.index(t)
-        cache = self._cache
-        r = cache.get(i)
+        r = self._vals[i]
         if r is None:
             try:
                 r = parser(self._parts[i][2].strip(WS))
             except SipParseError:
                 raise
             except Exception as e:
-                raise SipParseError("bad %s header" % HdrType(t).name) from e
-            cache[i] = r
-            if self._hf is not None and self._hf[i] is not None:
-                self._hf[i].parsed = r
+                raise SipParseError(what) from e
+            self._vals[i] = r
+            if self._hf is not None:
+                self._sync(i, r)
+        return r
+    return property(get, doc=doc)
+
+
+def _classify(lines, parts):
+    """The general header index: ``(lines, parts, types)`` from the lines
+    and their ``str.partition(":")`` tuples (folding, unknown names,
+    every check); ``types`` is the str of header codes."""
+    types = list(map(FAST_GET, map(ITEM0, parts)))
+    if None in types:
+        lines, parts, types = classify_slow(lines, parts, types)
+    elif "" in map(ITEM1, parts):
+        raise SipParseError("header without colon")
+    return lines, parts, "".join(map(chr, types))
+
+
+def _to_body_property(c, doc):
+    """The ``from_``/``to`` property: the first header with code ``c``
+    (a ToBody) or None; ``_first_value`` with the regex fast path of
+    ``parse_to`` inlined."""
+    what = "bad %s header" % TYPE_BY_CODE[ord(c)].name
+
+    def get(self):
+        i = self._types.find(c)
+        if i < 0:
+            return None
+        r = self._vals[i]
+        if r is None:
+            v = self._parts[i][2].strip(WS)
+            try:
+                m = _NA_FAST(v)
+                r = to_body_from_match(m) if m is not None else parse_to(v)
+            except SipParseError:
+                raise
+            except Exception as e:
+                raise SipParseError(what) from e
+            self._vals[i] = r
+            if self._hf is not None:
+                self._sync(i, r)
         return r
     return property(get, doc=doc)
 
 
 class SipMsg:
-    """A received SIP message; see doc/dev/parser-api.md."""
+    """A received SIP message; see doc/dev/parser-api.md.
+
+    Internals: ``_lines`` (logical header lines), ``_parts`` (their
+    ``partition(":")`` tuples), ``_types`` (str of header codes,
+    ``chr(HdrType)``), ``_vals`` (parsed value per header, None if not
+    parsed yet), ``_hf`` (HdrField per header, created on demand),
+    ``_cache`` (derived values, created on demand)."""
 
     __slots__ = (
         "buf", "hdr_text", "body", "body_offset", "is_request", "method",
         "method_id", "ruri", "ruri_start", "ruri_end", "version", "status",
         "reason", "first_line_end",
-        "_lines", "_parts", "_types", "_hf", "_starts", "_cache", "_clen",
+        "_lines", "_parts", "_types", "_vals", "_hf", "_starts", "_cache",
+        "_clen",
         "rcv", "new_uri", "dst_uri", "path_vec", "lumps", "reply_lumps",
         "flags", "force_send_socket", "id", "_ctx")
 
     def __init__(self, buf, stream: bool = False):
         self.rcv = self.new_uri = self.dst_uri = self.path_vec = None
         self.lumps = self.reply_lumps = self.force_send_socket = None
-        self._ctx = self._hf = self._starts = None
+        self._ctx = self._hf = self._starts = self._cache = None
         self.flags = self.id = 0
-        self._cache = {}
         try:
+            # The fast path, inlined: a request with a known method and a
+            # plain R-URI, CRLF line ends, only known header-name
+            # spellings.  Anything else goes to the general ``_parse``
+            # (which redoes the work from the start).
+            if buf.__class__ is bytes and len(buf) <= MAX_MSG_SIZE:
+                p = buf.find(b"\r\n\r\n")
+                if p > 0:
+                    body_off = p + 4
+                    text = buf[:body_off].decode("latin-1")
+                    lines = text.split("\n")
+                    del lines[-2:]
+                    first = lines[0]
+                    sp = first.split(" ")
+                    if (len(sp) == 3 and sp[2] == "SIP/2.0\r"
+                            and len(lines) > 1 and sp[0] in METHOD_IDS
+                            and len(ruri := sp[1]) <= MAX_URI
+                            # no SP, controls, DEL, <, >, " (as _RURI_OK)
+                            and ((ruri.isprintable() and '"' not in ruri
+                                  and "<" not in ruri and ">" not in ruri)
+                                 or _RURI_OK(ruri))):
+                        method = sp[0]
+                        self.is_request = True
+                        self.method = method
+                        self.method_id = METHOD_IDS[method]
+                        self.ruri = ruri
+                        self.ruri_start = start = len(method) + 1
+                        self.ruri_end = start + len(ruri)
+                        self.version = "SIP/2.0"
+                        self.status = 0
+                        self.reason = ""
+                        self.hdr_text = text
+                        self.first_line_end = len(first) + 1
+                        del lines[0]
+                        # RFC 3261 7.3: header-name HCOLON header-value.
+                        # A line without a colon has an empty value (the
+                        # value of a CRLF line never is): it is left out,
+                        # and the length mismatch sends the message to
+                        # the general path (so do empty lines).
+                        parts = [x for line in lines
+                                 if (x := line.partition(":"))[2]]
+                        if len(parts) == len(lines):
+                            types = "".join(map(FAST_CODE, map(ITEM0, parts)))
+                            if UNKNOWN_CODE in types:   # or folding
+                                lines, parts, types = _classify(lines, parts)
+                        else:
+                            types = None
+                        if (types is not None
+                                and len(lines) <= MAX_HEADERS
+                                and (len(text) <= MAX_LINE
+                                     or max(map(len, lines)) <= MAX_LINE)):
+                            self._lines = lines
+                            self._parts = parts
+                            self._types = types
+                            self._vals = [None] * len(lines)
+                            # RFC 3261 18.3: one Content-Length, usually
+                            # the last header (else the general _frame)
+                            if (types[-1] == _CL_C
+                                    and _CL_C not in types[:-1]):
+                                v = parts[-1][2].strip(WS)
+                                if v.isdecimal() and len(v) < 10:
+                                    self._clen = clen = int(v)
+                                    end = body_off + clen
+                                    size = len(buf)
+                                    if end <= size:
+                                        if end < size:
+                                            buf = buf[:end]
+                                        self.buf = buf
+                                        self.body_offset = body_off
+                                        self.body = buf[body_off:]
+                                        return
+                            self._frame(buf, body_off, stream)
+                            return
             self._parse(buf, stream)
         except SipParseError:
             raise
@@ -108,6 +244,8 @@ class SipMsg:
                                 % type(e).__name__) from e
 
     def _parse(self, buf, stream):
+        """The general construction path (any first line, bare LF line
+        ends, folding, unknown header names, all the errors)."""
         if buf.__class__ is not bytes:
             buf = bytes(buf)
         if len(buf) > MAX_MSG_SIZE:
@@ -134,11 +272,7 @@ class SipMsg:
         del lines[0]
         # RFC 3261 7.3: header-name HCOLON header-value
         parts = list(map(str.partition, lines, repeat(":")))
-        types = list(map(FAST_GET, map(ITEM0, parts)))
-        if None in types:
-            lines, parts, types = classify_slow(lines, parts, types)
-        elif "" in map(ITEM1, parts):
-            raise SipParseError("header without colon")
+        lines, parts, types = _classify(lines, parts)
         if len(lines) > MAX_HEADERS:
             raise SipParseError("too many headers")
         if len(text) > MAX_LINE and max(map(len, lines)) > MAX_LINE:
@@ -146,24 +280,11 @@ class SipMsg:
         self._lines = lines
         self._parts = parts
         self._types = types
+        self._vals = [None] * len(lines)
         self._frame(buf, body_off, stream)
 
     def _first_line(self, line):
-        sp = line.split(" ")
-        if (len(sp) == 3 and sp[2] == "SIP/2.0" and sp[0] in METHOD_IDS
-                and len(sp[1]) <= MAX_URI and _RURI_OK(sp[1])):
-            # fast path: a well-formed request with a known method
-            method = sp[0]
-            self.is_request = True
-            self.method = method
-            self.method_id = METHOD_IDS[method]
-            self.ruri = sp[1]
-            self.ruri_start = start = len(method) + 1
-            self.ruri_end = start + len(sp[1])
-            self.version = "SIP/2.0"
-            self.status = 0
-            self.reason = ""
-            return
+        """Parse the first line (without its line end) into the slots."""
         fl = parse_first_line(line)
         self.is_request = fl.is_request
         self.method = fl.method
@@ -178,15 +299,16 @@ class SipMsg:
     def _frame(self, buf, body_off, stream):
         """Content-Length and the body (RFC 3261 18.3, 20.14)."""
         types = self._types
-        if _CL in types:
+        n = types.count(_CL_C)
+        if n:
             parts = self._parts
-            i = types.index(_CL)
+            i = types.find(_CL_C)
             v = parts[i][2].strip(WS)
             clen = (int(v) if v.isdecimal() and len(v) < 10
                     else parse_content_length(v))
-            if types.count(_CL) > 1:
+            if n > 1:
                 for j in range(i + 1, len(types)):
-                    if types[j] is _CL and parse_content_length(
+                    if types[j] == _CL_C and parse_content_length(
                             parts[j][2].strip(WS)) != clen:
                         raise SipParseError("conflicting Content-Length")
             end = body_off + clen
@@ -201,9 +323,9 @@ class SipMsg:
         self.buf = buf
         self.body_offset = body_off
         self.body = buf[body_off:]
-        if not self.is_request and _CSEQ in types:
+        if not self.is_request and _CSEQ_C in types:
             # replies take their method from CSeq (as OpenSER does)
-            cs = self._hdr(types.index(_CSEQ), parse_cseq)
+            cs = self._hdr(types.find(_CSEQ_C), parse_cseq)
             self.method = cs.method
             self.method_id = METHOD_IDS.get(cs.method, METHOD_OTHER)
 
@@ -211,7 +333,7 @@ class SipMsg:
 
     def _hdr(self, i, parser):
         """Value of header ``i`` parsed by ``parser`` (cached)."""
-        r = self._cache.get(i)
+        r = self._vals[i]
         return r if r is not None else self._parse_hdr(i, parser)
 
     def _parse_hdr(self, i, parser):
@@ -221,13 +343,25 @@ class SipMsg:
         except SipParseError:
             raise
         except Exception as e:
-            raise SipParseError("bad %s header"
-                                % HdrType(self._types[i]).name) from e
-        self._cache[i] = r
-        hf = self._hf
-        if hf is not None and hf[i] is not None:
-            hf[i].parsed = r
+            name = TYPE_BY_CODE[ord(self._types[i])].name
+            raise SipParseError("bad %s header" % name) from e
+        self._vals[i] = r
+        if self._hf is not None:
+            self._sync(i, r)
         return r
+
+    def _sync(self, i, r):
+        """Store a parsed value in header ``i``'s field if it exists."""
+        f = self._hf[i]
+        if f is not None:
+            f.parsed = r
+
+    def _derived(self):
+        """The cache of derived values (``vias``, ``contacts``...)."""
+        c = self._cache
+        if c is None:
+            c = self._cache = {}
+        return c
 
     def _field(self, i):
         """The HdrField of logical header ``i`` (created on demand)."""
@@ -247,10 +381,21 @@ class SipMsg:
             name, _, raw = self._parts[i]
             lead = len(raw) - len(raw.lstrip(WS))
             f = hf[i] = HdrField(
-                name.rstrip(" \t"), self._types[i], raw.strip(WS), start,
+                name.rstrip(" \t"), TYPE_BY_CODE[ord(self._types[i])],
+                raw.strip(WS), start,
                 start + len(lines[i]) + 1, start + len(name) + 1 + lead,
-                self._cache.get(i))
+                self._vals[i])
         return f
+
+    def _first_start(self, t):
+        """Offset in ``buf`` of the first header field of type ``t``, or
+        None (without creating the HdrField)."""
+        i = self._types.find(chr(t))
+        if i <= 0:
+            return None if i else self.first_line_end
+        if self._starts is not None:
+            return self._starts[i]
+        return self.first_line_end + sum(map(len, self._lines[:i])) + i
 
     def _offsets(self):
         """Start offset in ``buf`` of every header line."""
@@ -269,8 +414,8 @@ class SipMsg:
 
     def get_hdr(self, t):
         """First header field of type ``t`` or None."""
-        types = self._types
-        return self._field(types.index(t)) if t in types else None
+        i = self._types.find(chr(t))
+        return self._field(i) if i >= 0 else None
 
     def get_hdrs(self, t):
         """All header fields of type ``t`` (list)."""
@@ -290,28 +435,31 @@ class SipMsg:
         found = self.get_hdrs_by_name(name)
         return found[0] if found else None
 
-    # -- lazy accessors (parsed once, cached in _cache) -----------------
+    # -- lazy accessors (parsed once, cached in _vals / _cache) ---------
 
     def _indices(self, t):
+        """Indexes of the header fields of type ``t`` (in order)."""
         types = self._types
-        n = types.count(t)
+        c = chr(t)
+        n = types.count(c)
         if n <= 1:
-            return (types.index(t),) if n else ()
-        return [i for i, x in enumerate(types) if x == t]
+            return (types.find(c),) if n else ()
+        return [i for i, x in enumerate(types) if x == c]
 
     def _joined(self, key, t, parser):
         """Concatenated parsed lists of every header of type ``t``."""
-        r = self._cache.get(key)
+        cache = self._derived()
+        r = cache.get(key)
         if r is None:
             types = self._types
-            n = types.count(t)
-            if n == 1:
-                r = self._hdr(types.index(t), parser)
+            c = chr(t)
+            if types.count(c) == 1:
+                r = self._hdr(types.find(c), parser)
             else:
                 r = []
                 for i in self._indices(t):
                     r.extend(self._hdr(i, parser))
-            self._cache[key] = r
+            cache[key] = r
         return r
 
     @property
@@ -322,15 +470,33 @@ class SipMsg:
             raise SipParseError("too many Via headers")
         return r
 
+    # The hot accessors below inline the lookup-parse-cache sequence of
+    # ``_first_value`` and the regex fast path of their value parser
+    # (falling back to the parser itself): each call level saved counts.
+
     @property
     def via1(self):
         """First ViaBody or None."""
         types = self._types
-        if _VIA in types:
-            i = types.index(_VIA)
-            r = self._cache.get(i)
-            return (r if r is not None else self._parse_hdr(i, parse_via))[0]
-        return None
+        # usually the first header (str.find costs more than a compare)
+        i = 0 if types[:1] == _VIA_C else types.find(_VIA_C)
+        if i < 0:
+            return None
+        r = self._vals[i]
+        if r is None:
+            v = self._parts[i][2].strip(WS)
+            try:
+                m = _VIA_FAST(v)
+                r = ([via_from_match(m, 0)] if m is not None
+                     else parse_via(v))
+            except SipParseError:
+                raise
+            except Exception as e:
+                raise SipParseError("bad VIA header") from e
+            self._vals[i] = r
+            if self._hf is not None:
+                self._sync(i, r)
+        return r[0]
 
     @property
     def via2(self):
@@ -338,11 +504,44 @@ class SipMsg:
         v = self.vias
         return v[1] if len(v) > 1 else None
 
-    from_ = _first_value(_FROM, parse_to, "From value (ToBody) or None.")
-    to = _first_value(_TO, parse_to, "To value (ToBody) or None.")
-    callid = _first_value(_CALLID, parse_callid, "Call-ID (str) or None.")
-    max_forwards = _first_value(_MAXFWD, parse_max_forwards,
-                                "Max-Forwards (int 0..255) or None.")
+    from_ = _to_body_property(_FROM_C, "From value (ToBody) or None.")
+    to = _to_body_property(_TO_C, "To value (ToBody) or None.")
+
+    @property
+    def callid(self):
+        """Call-ID (str) or None."""
+        i = self._types.find(_CALLID_C)
+        if i < 0:
+            return None
+        r = self._vals[i]
+        if r is None:
+            r = self._parts[i][2].strip(WS)
+            # non-empty, no LWS (parse_callid inlined; no "\n": one line)
+            if not r or " " in r or "\t" in r or "\r" in r:
+                r = self._parse_hdr(i, parse_callid)
+            self._vals[i] = r
+            if self._hf is not None:
+                self._sync(i, r)
+        return r
+
+    @property
+    def max_forwards(self):
+        """Max-Forwards (int 0..255) or None."""
+        i = self._types.find(_MAXFWD_C)
+        if i < 0:
+            return None
+        r = self._vals[i]
+        if r is None:
+            v = self._parts[i][2].strip(WS)
+            # latin-1 decimals are 0-9 only (else the checking parser)
+            if v.isdecimal() and len(v) < 4 and (r := int(v)) < 256:
+                self._vals[i] = r
+                if self._hf is not None:
+                    self._sync(i, r)
+            else:
+                r = self._parse_hdr(i, parse_max_forwards)
+        return r
+
     expires = _first_value(_EXPIRES, parse_expires, "Expires (int) or None.")
     content_type = _first_value(_CTYPE, parse_content_type,
                                 "Content-Type (ContentType) or None.")
@@ -372,11 +571,25 @@ class SipMsg:
     def routes(self):
         """Route entries (list of NameAddr)."""
         types = self._types
-        if types.count(_ROUTE) == 1:    # the common case: one Route field
-            i = types.index(_ROUTE)
-            r = self._cache.get(i)
-            return (r if r is not None
-                    else self._parse_hdr(i, parse_nameaddr_list))
+        if _ROUTE_C not in types:
+            return self._joined("routes", _ROUTE, parse_nameaddr_list)
+        i = types.find(_ROUTE_C)
+        if _ROUTE_C not in types[i + 1:]:   # the common case: one field
+            r = self._vals[i]
+            if r is None:
+                v = self._parts[i][2].strip(WS)
+                try:
+                    m = None if "," in v else _NA_FAST(v)
+                    r = ([nameaddr_from_match(m)] if m is not None
+                         else parse_nameaddr_list(v))
+                except SipParseError:
+                    raise
+                except Exception as e:
+                    raise SipParseError("bad ROUTE header") from e
+                self._vals[i] = r
+                if self._hf is not None:
+                    self._sync(i, r)
+            return r
         return self._joined("routes", _ROUTE, parse_nameaddr_list)
 
     @property
@@ -387,26 +600,42 @@ class SipMsg:
     @property
     def cseq(self):
         """CSeqBody or None; for requests the method must match (400)."""
-        types = self._types
-        if _CSEQ in types:
-            i = types.index(_CSEQ)
-            r = self._cache.get(i)
-            return r if r is not None else self._parse_hdr(
-                i, self._checked_cseq)
-        return None
-
-    def _checked_cseq(self, value):
-        cs = parse_cseq(value)
-        if self.is_request and cs.method != self.method:
-            raise SipParseError("CSeq method does not match request method")
-        return cs
+        i = self._types.find(_CSEQ_C)
+        if i < 0:
+            return None
+        r = self._vals[i]
+        if r is None:
+            v = self._parts[i][2].strip(WS)
+            num, _, method = v.partition(" ")
+            if (method == self.method and self.is_request
+                    and num.isdecimal() and len(num) < 10):
+                # parse_cseq's fast path inlined (the method is a token:
+                # it passed the request-line checks)
+                r = FastCSeq()
+                r.num_str = num
+                r.method = method
+            else:
+                try:
+                    r = parse_cseq(v)
+                except SipParseError:
+                    raise
+                except Exception as e:
+                    raise SipParseError("bad CSEQ header") from e
+                if self.is_request and r.method != self.method:
+                    raise SipParseError(
+                        "CSeq method does not match request method")
+            self._vals[i] = r
+            if self._hf is not None:
+                self._sync(i, r)
+        return r
 
     def _credentials(self, key, t):
-        r = self._cache.get(key)
+        cache = self._derived()
+        r = cache.get(key)
         if r is None:
             r = [self._hdr(i, parse_credentials)
                  for i in self._indices(t)]
-            self._cache[key] = r
+            cache[key] = r
         return r
 
     authorization = property(
@@ -419,7 +648,8 @@ class SipMsg:
     @property
     def contacts(self):
         """ContactList over all Contact fields, None if there is none."""
-        r = self._cache.get("contacts")
+        cache = self._derived()
+        r = cache.get("contacts")
         if r is None:
             idx = self._indices(_CONTACT)
             if not idx:
@@ -429,7 +659,7 @@ class SipMsg:
                 one = self._hdr(i, parse_contacts)
                 r.star = r.star or one.star
                 r.contacts.extend(one.contacts)
-            self._cache["contacts"] = r
+            cache["contacts"] = r
         return r
 
     @property
@@ -441,7 +671,8 @@ class SipMsg:
         policy (RFC 4475 3.1.2.11)."""
         if not self.is_request:
             return None
-        r = self._cache.get("ruri")
+        cache = self._derived()
+        r = cache.get("ruri")
         if r is None:
             from openser_py.parser.parse_uri import parse_uri
             try:
@@ -452,7 +683,7 @@ class SipMsg:
                 raise
             except Exception as e:
                 raise SipParseError("bad Request-URI") from e
-            self._cache["ruri"] = r
+            cache["ruri"] = r
         return r
 
     def parts(self):
@@ -461,7 +692,8 @@ class SipMsg:
         ct = self.content_type
         if ct is None or not ct.is_multipart:
             return []
-        r = self._cache.get("parts")
+        cache = self._derived()
+        r = cache.get("parts")
         if r is None:
             try:
                 r = parse_multipart(self.body, ct.boundary)
@@ -469,7 +701,7 @@ class SipMsg:
                 raise
             except Exception as e:
                 raise SipParseError("bad multipart body") from e
-            self._cache["parts"] = r
+            cache["parts"] = r
         return r
 
     def parse_all(self):
@@ -479,12 +711,12 @@ class SipMsg:
         try:
             types = self._types
             for t in _MANDATORY:
-                n = types.count(t)
+                n = types.count(chr(t))
                 if n == 0:
                     raise SipParseError("missing %s header" % HDR_NAMES[t])
                 if n > 1 and t in _SINGLE:
                     raise SipParseError("duplicate %s header" % HDR_NAMES[t])
-            if types.count(_MAXFWD) > 1:
+            if types.count(_MAXFWD_C) > 1:
                 raise SipParseError("duplicate Max-Forwards header")
             for name in _ALL_ACCESSORS:
                 getattr(self, name)

@@ -39,6 +39,7 @@ MCOOKIE = "z9hG4bK"
 MAX_BRANCH_PARAM_LEN = 58
 
 _VIA = HdrType.VIA
+_VIA_CODE = chr(_VIA)       # in msg._types (package-internal)
 _RR = HdrType.RECORDROUTE
 _TO = HdrType.TO
 _COPIED = frozenset((HdrType.FROM, HdrType.CALLID, HdrType.CSEQ))
@@ -263,8 +264,19 @@ def build_req_buf(msg, via=None, extra_via_params="", force_rport=False,
     user = msg.lumps
     new_uri = msg.new_uri
     path = msg.path_vec
-    if not user and new_uri is None and via is None and not path:
-        return msg.buf
+    if not user and new_uri is None and not path:
+        if via is None:
+            return msg.buf
+        if proto is None or msg.content_length is not None \
+                or proto not in _STREAM:
+            # only our Via (and received/rport): no lumps, no Plan
+            if msg.rcv is None and not extra_via_params \
+                    and msg._types[:1] == _VIA_CODE:
+                # the simplest case, inlined: before the first header
+                buf = msg.buf
+                pos = msg.first_line_end
+                return via.encode("latin-1").join((buf[:pos], buf[pos:]))
+            return _add_via(msg, via, extra_via_params, force_rport)
     lumps = list(user) if user else []
     if new_uri is not None and msg.is_request:
         lump = Lump(DEL, msg.ruri_start, msg.ruri_end - msg.ruri_start, -1)
@@ -287,6 +299,34 @@ def build_req_buf(msg, via=None, extra_via_params="", force_rport=False,
             lumps.extend(data_lump.via_param_lumps(msg, received, rport))
     plan = _fix_clen(msg, lumps, Plan(lumps), proto in _STREAM)
     return _serialize(msg, plan)
+
+
+def _add_via(msg, via, extra_via_params, force_rport):
+    """``build_req_buf`` for a message without lumps, new R-URI or path:
+    our Via before the first Via field plus, when ``msg.rcv`` asks for
+    them, ``;received=``/``;rport=`` on the received first Via -- the same
+    bytes the lump machinery gives, with a few slices."""
+    if extra_via_params:
+        if via.endswith(_CRLF):
+            via = via[:-2] + extra_via_params + _CRLF
+        else:
+            via = via + extra_via_params
+    buf = msg.buf
+    pos = msg._first_start(_VIA)
+    if pos is None:
+        pos = msg.first_line_end
+    elif msg.rcv is not None:
+        received, rport = via_received_params(msg, force_rport)
+        if received is not None or rport is not None:
+            edits = data_lump.via_param_edits(msg, received, rport)
+            out = [buf[:pos], via.encode("latin-1")]
+            for start, end, text in edits:
+                out.append(buf[pos:start])
+                out.append(text.encode("latin-1"))
+                pos = end
+            out.append(buf[pos:])
+            return b"".join(out)
+    return via.encode("latin-1").join((buf[:pos], buf[pos:]))
 
 
 def _path_route_lump(msg, path):

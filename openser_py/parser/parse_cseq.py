@@ -30,14 +30,31 @@ class CSeqBody:
         return "CSeqBody(%d, %r)" % (self.num, self.method)
 
 
+class FastCSeq(CSeqBody):
+    """CSeqBody of the fast path (package-internal): created without
+    ``__init__`` (cheaper than ``object.__new__``), the caller sets
+    ``num_str`` (at most 9 ASCII digits) and ``method``; ``num`` is
+    computed when read."""
+
+    __slots__ = ()
+    __init__ = object.__init__
+    num = property(lambda self: int(self.num_str), doc="CSeq number.")
+
+
+FastCSeq.__name__ = FastCSeq.__qualname__ = "CSeqBody"
+
+
 def parse_cseq(body: str) -> CSeqBody:
     """Parse ``"314159 INVITE"``; whitespace between the parts may be any
     LWS (already unfolded by the caller)."""
     num_str, _, method = body.partition(" ")
     if (method in METHOD_IDS and num_str.isdecimal()
             and len(num_str) < 10):
-        # fast path: "<short number> <known method>"
-        return CSeqBody(int(num_str), num_str, method)
+        # fast path: "<short number> <known method>" (no __init__ call)
+        cs = FastCSeq()
+        cs.num_str = num_str
+        cs.method = method
+        return cs
     m = _CSEQ.fullmatch(body)
     if m is None:
         raise SipParseError("bad CSeq header")

@@ -26,19 +26,23 @@ __all__ = ["NameAddr", "ToBody", "parse_nameaddr", "parse_to",
 _T = r"A-Za-z0-9\-.!%*_+`'~"
 
 # fast path: the common shapes  "Quoted" <uri>;p=v   Tok Tok <uri>   <uri>
-# groups: quoted display, token display, uri, params text, tag (if first)
-_PTEXT = (r'((?:;tag=([^;, \t\r\n"<>]+))?'
-          r'(?:;[%s]+(?:=[^;, \t\r\n"<>]+)?)*)\Z' % _T)
+# groups: quoted display, token display, uri, params text, tag (if first).
+# Possessive quantifiers: no repetition needs to give characters back
+# (sre then keeps no backtracking state).
+_PTEXT = (r'((?:;tag=([^;, \t\r\n"<>]++))?+'
+          r'(?:;[%s]++(?:=[^;, \t\r\n"<>]++)?+)*+)\Z' % _T)
 _FAST = re.compile(
-    r'(?:"([^"\\]*)"[ \t]*|([%s]+(?:[ \t]+[%s]+)*)[ \t]*)?'
-    r'<([A-Za-z][A-Za-z0-9+.\-]{0,31}:[^<>" \t\r\n]{0,%d})>'
+    r'(?:"([^"\\]*+)"[ \t]*+|([%s]++(?:[ \t]++[%s]++)*+)[ \t]*+)?+'
+    r'<([A-Za-z][A-Za-z0-9+.\-]{0,31}+:[^<>" \t\r\n]{0,%d}+)>'
     % (_T, _T, MAX_URI - 40) + _PTEXT)
 # fast path for the addr-spec form:  sip:user@host;tag=x
 _FAST_SPEC = re.compile(
-    r'([A-Za-z][A-Za-z0-9+.\-]{0,31}:[^<>" \t\r\n;,]{1,%d})'
+    r'([A-Za-z][A-Za-z0-9+.\-]{0,31}+:[^<>" \t\r\n;,]{1,%d}+)'
     % (MAX_URI - 40)
     + _PTEXT)
 _FAST_MATCH = _FAST.match
+# package-internal name for the hot accessors in msg.py
+FAST_MATCH = _FAST_MATCH
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _BAD_IN_BRACKETS = re.compile(r'[ \t\r\n<>"]')
@@ -124,6 +128,83 @@ class ToBody(NameAddr):
                         raise SipParseError("empty tag")
                     tag = v
         self.tag = tag
+
+
+class _Matched:
+    """Mixin for values made by the regex fast path: ``display``,
+    ``uri``, ``uri_start``, ``uri_end`` and the parameter text are read
+    from the match ``_m`` of ``_FAST`` on demand (it validated them).
+    The classes are called without arguments (``object.__init__``:
+    cheaper than ``object.__new__``), then their slots filled."""
+
+    __slots__ = ()
+    __init__ = object.__init__
+
+    @property
+    def display(self):
+        """Display name ("" if absent)."""
+        m = self._m
+        q = m[1]
+        return q if q is not None else (m[2] or "")
+
+    uri = property(lambda self: self._m[3], doc="URI text.")
+    uri_start = property(lambda self: self._m.start(3),
+                         doc="Offset of the URI in the parsed text.")
+    uri_end = property(lambda self: self._m.end(3),
+                       doc="End offset of the URI in the parsed text.")
+
+    @property
+    def params(self):
+        """Ordered list of (name, value|None) header parameters."""
+        p = self._params
+        if p is None:
+            p = self._params = _simple_params(self._m[4])
+        return p
+
+
+class _MatchedNameAddr(_Matched, NameAddr):
+    __slots__ = ("_m",)
+
+
+class _MatchedToBody(_Matched, ToBody):
+    __slots__ = ("_m",)
+
+
+# they stand for their public classes (repr, error messages)
+_MatchedNameAddr.__name__ = _MatchedNameAddr.__qualname__ = "NameAddr"
+_MatchedToBody.__name__ = _MatchedToBody.__qualname__ = "ToBody"
+
+
+def to_body_from_match(m):
+    """The ToBody of a ``_FAST`` match of the whole value (package-
+    internal: the hot path, also called by msg.py's ``from_``/``to``)."""
+    to = _MatchedToBody()
+    to._m = m
+    to._puri = None
+    tag = m[5]
+    if tag is None:
+        ptext = m[4]
+        if ptext:   # a tag later on or in another case: split and look
+            params = to._params = _simple_params(ptext)
+            for n, v in params:
+                if n == "tag" or n.lower() == "tag":
+                    if v is None:
+                        raise SipParseError("empty tag")
+                    tag = v
+            to.tag = tag
+            return to
+    to._params = None
+    to.tag = tag
+    return to
+
+
+def nameaddr_from_match(m):
+    """The NameAddr of a ``_FAST`` match of the whole text."""
+    na = _MatchedNameAddr()
+    na._m = m
+    na._params = None
+    na._puri = None
+    return na
 
 
 def _simple_params(ptext):
@@ -222,9 +303,7 @@ def parse_to(text: str) -> ToBody:
     """Parse a To/From header value (a single name-addr with tag)."""
     m = _FAST_MATCH(text)
     if m is not None:
-        q, tok, uri, ptext, tag = m.groups()
-        return ToBody(q if q is not None else (tok or ""), uri, ptext,
-                      m.start(3), m.end(3), tag)
+        return to_body_from_match(m)
     r = _fast(text, 0, ToBody)
     return r if r is not None else _parse_element(text, 0, len(text), ToBody)
 
@@ -233,6 +312,10 @@ def parse_nameaddr_list(text: str, cls=NameAddr):
     """Parse a comma-separated list of name-addrs (Route, Record-Route,
     Path...).  An empty value is an error."""
     if "," not in text:
+        if cls is NameAddr:
+            m = _FAST_MATCH(text)
+            if m is not None:
+                return [nameaddr_from_match(m)]
         r = _fast(text, 0, cls)
         if r is not None:
             return [r]

@@ -21,12 +21,22 @@ _T = r"A-Za-z0-9\-.!%*_+`'~"
 _HOST = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+)"
 
 # fast path: "SIP/2.0/UDP host:port;branch=x;a=b;c" then "," or the end;
-# groups: transport, host, port, params text, branch (if first), separator
-_FAST = re.compile(
-    r"SIP/2\.0/([A-Z]+) %s(?::([0-9]{1,5}))?"
-    r"((?:;branch=([^;, \t\r\n\"()]+))?"
-    r"(?:;[%s]+(?:=[^;, \t\r\n\"()]+)?)*)"
-    r"[ \t]*(,[ \t]*|\Z)" % (_HOST, _T))
+# groups: transport, host, port, params text, branch (if first), separator.
+# The port alternatives accept exactly 0..65535 (up to 5 digits, as the
+# general grammar).  Possessive quantifiers: no repetition here ever needs
+# to give characters back (each is followed by a character it cannot
+# match), so sre keeps no backtracking state for them.
+_PORT = (r"[0-9]{1,4}+(?![0-9])|6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}"
+         r"|6[0-4][0-9]{3}|[0-5][0-9]{4}")
+_FAST_PARM = (
+    r"SIP/2\.0/([A-Z]++) %s(?::(%s))?+"
+    r"((?:;branch=([^;, \t\r\n\"()]++))?+"
+    r"(?:;[%s]++(?:=[^;, \t\r\n\"()]++)?+)*+)" % (_HOST, _PORT, _T))
+_FAST = re.compile(_FAST_PARM + r"[ \t]*+(,[ \t]*+|\Z)")
+# the whole (stripped) value is one via-parm: the usual case
+_FAST_ONE = re.compile(_FAST_PARM + r"\Z").match
+# package-internal name for the hot accessor in msg.py
+FAST_ONE = _FAST_ONE
 
 # general grammar, one piece at a time (anchored matches only)
 _PROTO = re.compile(
@@ -51,10 +61,14 @@ class ViaBody:
     looked up in ``params`` (None if absent, "" for ``rport`` without
     value).  ``start``/``end``: offsets of the via-parm in the parsed text;
     ``params_end``: offset where new parameters are appended.
+
+    The regex fast path of :func:`parse_via` returns a subclass that reads
+    most fields from the match on demand (``_MatchedVia``); treat parsed
+    values as read-only.
     """
 
-    __slots__ = ("proto_name", "version", "transport", "host", "port",
-                 "port_str", "_params", "branch", "comment", "start", "end",
+    __slots__ = ("proto_name", "version", "transport", "host", "port_str",
+                 "_params", "branch", "comment", "start", "end",
                  "params_end")
 
     def __init__(self, proto_name, version, transport, host, port_str,
@@ -65,19 +79,23 @@ class ViaBody:
         self.transport = transport
         self.host = host
         if port_str:
-            self.port_str = port_str
-            self.port = port = int(port_str)
-            if port > 65535:
+            if int(port_str) > 65535:
                 raise SipParseError("bad Via port")
+            self.port_str = port_str
         else:
             self.port_str = ""
-            self.port = 0
         self._params = params
         self.branch = branch
         self.start = start
         self.end = end
         self.params_end = params_end
         self.comment = comment
+
+    @property
+    def port(self):
+        """Port number (int), 0 if absent."""
+        p = self.port_str
+        return int(p) if p else 0
 
     @property
     def params(self):
@@ -133,6 +151,62 @@ class ViaBody:
         return "ViaBody(%s/%s/%s %s:%s %r)" % (
             self.proto_name, self.version, self.transport, self.host,
             self.port_str, self.params)
+
+
+class _MatchedVia(ViaBody):
+    """A ViaBody made by the regex fast path (:func:`via_from_match`):
+    only ``branch``, ``start`` and the match are stored, the other fields
+    are read from the match when asked for (the match already validated
+    them; most users read only the branch).
+
+    Created by calling the class without arguments (``object.__init__``:
+    cheaper than ``object.__new__``), then filling the slots."""
+
+    __slots__ = ("_m",)
+    __init__ = object.__init__
+
+    proto_name = "SIP"
+    version = "2.0"
+    comment = None
+    transport = property(lambda self: self._m[1],
+                         doc="Transport (upper case).")
+    host = property(lambda self: self._m[2], doc="Host as written.")
+    port_str = property(lambda self: self._m[3] or "",
+                        doc="Port as written, \"\" if absent.")
+    end = property(lambda self: self._m.end(4),
+                   doc="End offset of the via-parm in the parsed text.")
+    params_end = property(lambda self: self._m.end(4),
+                          doc="Offset where new parameters go.")
+
+    @property
+    def params(self):
+        """Ordered list of (name, value|None)."""
+        p = self._params
+        if p is None:
+            p = self._m[4]
+            p = self._params = _split_params(p)[0] if p else []
+        return p
+
+
+_MatchedVia.__name__ = _MatchedVia.__qualname__ = "ViaBody"
+
+
+def via_from_match(m, pos):
+    """The ViaBody of a ``_FAST``/``_FAST_ONE`` match at ``pos``
+    (package-internal: msg.py's ``via1`` calls it directly)."""
+    via = _MatchedVia()
+    via._m = m
+    via.start = pos
+    branch = m[5]
+    if branch is None:
+        ptext = m[4]
+        if ptext:   # not first, maybe another case: split and look
+            via._params, branch = _split_params(ptext)
+            via.branch = branch
+            return via
+    via._params = None
+    via.branch = branch
+    return via
 
 
 def _split_params(ptext):
@@ -216,15 +290,10 @@ def _parse_slow(s, pos):
 
 def parse_via(body: str):
     """Parse a Via header value into a list of :class:`ViaBody`."""
-    m = _FAST.match(body)
-    if m is not None and not m.group(6):
-        # the common case: one well-formed via-parm, branch first
-        transport, host, port, ptext, branch, _ = m.groups()
-        if branch is None and ptext:
-            ptext, branch = _split_params(ptext)
-        pend = m.end(4)
-        return [ViaBody("SIP", "2.0", transport, host, port, ptext, branch,
-                        0, pend, pend)]
+    m = _FAST_ONE(body)
+    if m is not None:
+        # the common case: one well-formed via-parm
+        return [via_from_match(m, 0)]
     return _parse_list(body)
 
 
@@ -232,17 +301,13 @@ def _parse_list(body):
     out = []
     pos = 0
     n = len(body)
+    match = _FAST.match
     while True:
-        m = _FAST.match(body, pos)
+        m = match(body, pos)
         if m is not None:
-            transport, host, port, ptext, branch, sep = m.groups()
-            if branch is None and ptext:
-                ptext, branch = _split_params(ptext)
-            pend = m.end(4)
-            via = ViaBody("SIP", "2.0", transport, host, port, ptext,
-                          branch, pos, pend, pend)
+            via = via_from_match(m, pos)
             pos = m.end()
-            more = bool(sep)
+            more = m[6] != ""
         else:
             via, pos, more = _parse_slow(body, pos)
         out.append(via)

@@ -1,0 +1,328 @@
+"""``make bench-calls``: full SIP calls through the proxy, driven by sipp.
+
+sipp uac (tests/sipp/uac.xml) -> proxy -> sipp uas (tests/sipp/uas.xml),
+over UDP on loopback.  The proxy is ``benchmarks/proxy.cfg`` (maxfwd,
+loose_route, record_route on the INVITE, forward(); t_relay() with tm.so
+once tm exports it) with ``children=2`` and free ports.  A call is
+INVITE/100?/180/200/ACK/BYE/200 with the ACK and BYE following the
+Record-Route set: 6 requests/replies through the proxy per call
+(7 with tm's 100).
+
+The caller runs at increasing rates; every step lasts about STEP_SECONDS
+and is bounded (sipp -timeout, subprocess timeouts).  A step is clean when
+every call completed on both sides with no retransmission.  The sweep stops
+at the first unclean step.  Per step:
+
+* calls ok / failed (caller and callee), retransmissions (both sides),
+* achieved calls/s (caller's successful calls / sipp's run time),
+* proxy CPU (user + system) per call summed over all proxy processes,
+* peak PSS summed over all proxy processes (sampled every 0.2 s).
+
+If ``kamailio`` is installed, the same sweep runs against it with the
+equivalent config (same script, Kamailio 5 syntax, same children=2).
+
+sipp, both ends, runs on the same cores and takes its share of CPU.
+Usage: ``python benchmarks/bench_calls.py [--rates 50,100,...] [--step 5]
+[--no-kamailio]``.
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import psutil
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from tests.conftest import free_port  # noqa: E402
+from tests.sipp_support import SippServer, run_uac, sipp_path  # noqa: E402
+
+RATES = (50, 100, 200, 300, 400, 600, 800, 1000, 1500, 2000)
+STEP_SECONDS = 5
+CFG_TEMPLATE = os.path.join(ROOT, "benchmarks", "proxy.cfg")
+KAMAILIO_MODULES = ("/usr/lib/x86_64-linux-gnu/kamailio/modules",
+                    "/usr/lib/kamailio/modules", "/usr/local/lib64/kamailio/modules")
+
+
+def tm_has_t_relay():
+    try:
+        from openser_py.modules import tm
+    except Exception:   # noqa: BLE001 - any import problem: no tm
+        return False
+    cmds = getattr(getattr(tm, "exports", None), "cmds", None) or ()
+    return any(getattr(c, "name", None) == "t_relay" for c in cmds)
+
+
+def openser_cfg(port, uas_port, stateful):
+    with open(CFG_TEMPLATE) as fh:
+        text = fh.read()
+    text = text.replace("127.0.0.1:15060", "127.0.0.1:%d" % port)
+    text = text.replace("127.0.0.1:15080", "127.0.0.1:%d" % uas_port)
+    if stateful:
+        text = text.replace('loadmodule "rr.so"\n',
+                            'loadmodule "rr.so"\nloadmodule "tm.so"\n')
+        text = re.sub(r"\bforward\(\);", "t_relay();", text)
+    return text
+
+
+def kamailio_cfg(port, uas_port, stateful, mpath):
+    """The same proxy for Kamailio 5 (request_route; pv.so for $du)."""
+    relay = "t_relay();" if stateful else "forward();"
+    return """#!KAMAILIO
+debug=1
+log_stderror=yes
+children=2
+listen=udp:127.0.0.1:%(port)d
+disable_tcp=yes
+mpath="%(mpath)s"
+loadmodule "pv.so"
+%(tm)s
+loadmodule "sl.so"
+loadmodule "maxfwd.so"
+loadmodule "rr.so"
+request_route {
+    if (!mf_process_maxfwd_header("10")) {
+        sl_send_reply("483", "Too Many Hops");
+        exit;
+    }
+    if (method == "OPTIONS") {
+        sl_send_reply("200", "OK");
+        exit;
+    }
+    if (loose_route()) {
+        %(relay)s
+        exit;
+    }
+    if (method == "INVITE") {
+        record_route();
+    }
+    $du = "sip:127.0.0.1:%(uas)d";
+    %(relay)s
+}
+""" % dict(port=port, uas=uas_port, mpath=mpath, relay=relay,
+           tm='loadmodule "tm.so"' if stateful else "")
+
+
+def wait_udp(port, timeout=15):
+    probe = (b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9"
+             b";branch=z9hG4bKw\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@c>\r\n"
+             b"Call-ID: w\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+             b"Content-Length: 0\r\n\r\n")
+    deadline = time.monotonic() + timeout
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.3)
+        while time.monotonic() < deadline:
+            s.sendto(probe, ("127.0.0.1", port))
+            try:
+                s.recvfrom(65535)
+                return True
+            except OSError:
+                continue
+    return False
+
+
+def proc_tree(pid):
+    try:
+        p = psutil.Process(pid)
+        return [p] + p.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def cpu_of(procs):
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def pss_of(procs):
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_full_info().pss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return total
+
+
+class PssSampler(threading.Thread):
+    """Peak of the summed PSS of a process tree while running."""
+
+    def __init__(self, master_pid, interval=0.2):
+        super().__init__(daemon=True)
+        self.master = master_pid
+        self.interval = interval
+        self.peak = 0
+        self._halt = threading.Event()
+
+    def run(self):
+        while not self._halt.is_set():
+            self.peak = max(self.peak, pss_of(proc_tree(self.master)))
+            self._halt.wait(self.interval)
+
+    def stop(self):
+        self._halt.set()
+        self.join(5)
+        return self.peak
+
+
+class Server:
+    """A proxy process we started (stopped by its PID)."""
+
+    def __init__(self, argv, workdir):
+        self.log = open(os.path.join(workdir, "server.log"), "wb")
+        env = dict(os.environ, PYTHONPATH=ROOT)
+        self.proc = subprocess.Popen(argv, stdout=self.log,
+                                     stderr=subprocess.STDOUT, env=env,
+                                     cwd=workdir, stdin=subprocess.DEVNULL)
+
+    def stop(self):
+        pids = [p.pid for p in proc_tree(self.proc.pid)]
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                pass
+        for pid in pids:        # only the processes of this server
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    os.kill(pid, signal.SIGKILL)
+            except (psutil.NoSuchProcess, ProcessLookupError):
+                pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.log.close()
+
+
+def one_step(port, uas_port, master_pid, rate, step):
+    count = max(1, int(rate * step))
+    max_seconds = int(step * 3 + 20)
+    uas = SippServer("uas", count, port=uas_port, max_seconds=max_seconds)
+    uas.start()
+    try:
+        procs = proc_tree(master_pid)
+        sampler = PssSampler(master_pid)
+        sampler.start()
+        c0 = cpu_of(procs)
+        res = run_uac("uac", port, count, rate=rate, limit=max(rate * 2, 10),
+                      max_seconds=max_seconds)
+        res_uas = uas.wait(timeout=max_seconds)
+        cpu = cpu_of(procs) - c0
+        peak = sampler.stop()
+    finally:
+        uas.close()
+    achieved = res.successful / res.duration if res.duration > 0 else 0.0
+    retrans = res.retransmissions + res_uas.retransmissions
+    clean = (res.successful == count and res_uas.successful == count
+             and res.failed == 0 and res_uas.failed == 0 and retrans == 0
+             and achieved >= rate * 0.9)
+    per_call = cpu * 1000.0 / res.successful if res.successful else float("nan")
+    return dict(rate=rate, count=count, ok=res.successful, failed=res.failed,
+                uas_ok=res_uas.successful, uas_failed=res_uas.failed,
+                retrans=retrans, achieved=achieved, cpu_ms=per_call,
+                pss=peak, clean=clean)
+
+
+def sweep(name, start_server, rates, step):
+    """Run the steps against a fresh server; return the rows."""
+    print("%s:" % name, flush=True)
+    rows = []
+    for rate in rates:
+        port, uas_port = free_port(), free_port()
+        workdir = tempfile.mkdtemp(prefix="bench-calls-")
+        srv = start_server(port, uas_port, workdir)
+        try:
+            if not wait_udp(port):
+                print("  server did not start; log in %s" % workdir)
+                return rows
+            row = one_step(port, uas_port, srv.proc.pid, rate, step)
+        finally:
+            srv.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+        rows.append(row)
+        print("  target %5d/s: achieved %7.1f/s  ok=%-6d failed=%-4d "
+              "uas ok=%-6d failed=%-4d retrans=%-5d  cpu=%6.2f ms/call  "
+              "peak PSS=%6.1f MiB  %s"
+              % (row["rate"], row["achieved"], row["ok"], row["failed"],
+                 row["uas_ok"], row["uas_failed"], row["retrans"],
+                 row["cpu_ms"], row["pss"] / 2.0 ** 20,
+                 "clean" if row["clean"] else "LOSS"), flush=True)
+        if not row["clean"]:
+            break
+    clean = [r for r in rows if r["clean"]]
+    if clean:
+        best = clean[-1]
+        print("  => highest clean step %d/s (achieved %.1f calls/s), "
+              "%.2f ms proxy CPU per call, peak PSS %.1f MiB"
+              % (best["rate"], best["achieved"], best["cpu_ms"],
+                 best["pss"] / 2.0 ** 20), flush=True)
+    else:
+        print("  => no clean step", flush=True)
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rates", default=",".join(map(str, RATES)),
+                    help="comma-separated calls/s steps")
+    ap.add_argument("--step", type=float, default=STEP_SECONDS,
+                    help="seconds per step (default %(default)s)")
+    ap.add_argument("--no-kamailio", action="store_true")
+    args = ap.parse_args()
+    if not sipp_path():
+        sys.exit("bench-calls needs sipp (apt-get install sip-tester)")
+    rates = [int(r) for r in args.rates.split(",") if r.strip()]
+    stateful = tm_has_t_relay()
+    mode = "t_relay (tm)" if stateful else "forward (stateless)"
+
+    def start_openser(port, uas_port, workdir):
+        cfg = os.path.join(workdir, "proxy.cfg")
+        with open(cfg, "w") as fh:
+            fh.write(openser_cfg(port, uas_port, stateful))
+        return Server([sys.executable, "-m", "openser_py.main", "-DD", "-E",
+                       "-f", cfg], workdir)
+
+    sweep("openser_py (children=2, %s)" % mode, start_openser, rates,
+          args.step)
+
+    kamailio = shutil.which("kamailio")
+    if args.no_kamailio:
+        return
+    if not kamailio:
+        print("kamailio: not installed (apt-get install kamailio to compare)")
+        return
+    mpath = next((d for d in KAMAILIO_MODULES if os.path.isdir(d)), None)
+    if mpath is None:
+        print("kamailio: module directory not found")
+        return
+
+    def start_kamailio(port, uas_port, workdir):
+        cfg = os.path.join(workdir, "kamailio.cfg")
+        with open(cfg, "w") as fh:
+            fh.write(kamailio_cfg(port, uas_port, stateful, mpath))
+        return Server([kamailio, "-DD", "-E", "-f", cfg, "-w", workdir,
+                       "-Y", workdir, "-P", os.path.join(workdir, "k.pid")],
+                      workdir)
+
+    sweep("kamailio (children=2, %s)" % mode, start_kamailio, rates,
+          args.step)
+
+
+if __name__ == "__main__":
+    main()
