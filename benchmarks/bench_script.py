@@ -1,7 +1,7 @@
 """``make bench-script``: per-message cost of the compiled routing script.
 
-Runs OpenSER 1.3's default routing logic (etc/openser/openser.cfg's route
-blocks) with every module function replaced by a stub that returns at once,
+Runs OpenSER 1.3's default routing logic (benchmarks/openser-1.3-default.cfg)
+with every module function replaced by a stub that returns at once,
 so what is measured is the engine itself: the compiled closures, conditions,
 ``$rU``/``uri==myself`` evaluation, ``route()`` calls and flow control.
 
@@ -70,7 +70,7 @@ def make_stubs(dirname):
 
 
 def default_cfg(stub_dir):
-    path = os.path.join(os.path.dirname(HERE), "etc", "openser", "openser.cfg")
+    path = os.path.join(HERE, "openser-1.3-default.cfg")
     with open(path) as fh:
         text = fh.read()
     return text.replace('mpath="/usr/local/lib/openser/modules/"',
