@@ -1,9 +1,4 @@
 """Fixtures for the tm tests: private shm arenas, SIP messages, fork helper."""
-import os
-import signal
-import sys
-import time
-import traceback
 
 import pytest
 
@@ -73,49 +68,5 @@ def table(alloc):
     t.destroy()
 
 
-def _child(target, i):
-    code = 1
-    try:
-        target(i)
-        code = 0
-    except BaseException:           # report anything, then leave quietly
-        traceback.print_exc()
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-
-
-def spawn(n, target):
-    """Fork ``n`` children running ``target(i)``; return their pids."""
-    pids = []
-    for i in range(n):
-        pid = os.fork()
-        if pid == 0:
-            _child(target, i)
-        pids.append(pid)
-    return pids
-
-
-def reap(pids, timeout=60.0):
-    """Wait for ``pids`` at most ``timeout`` s, killing stragglers."""
-    codes = {}
-    deadline = time.monotonic() + timeout
-    try:
-        while len(codes) < len(pids) and time.monotonic() < deadline:
-            for pid in pids:
-                if pid not in codes:
-                    done, status = os.waitpid(pid, os.WNOHANG)
-                    if done:
-                        codes[pid] = os.waitstatus_to_exitcode(status)
-            time.sleep(0.005)
-    finally:
-        for pid in pids:
-            if pid not in codes:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                codes[pid] = "timeout"
-    return [codes[pid] for pid in pids]
-
-
+from tests.forking import reap, run_forked, spawn  # noqa: E402,F401
 from tests.modules.tm.conftest_proxy import proxy_factory  # noqa: E402,F401
