@@ -45,6 +45,10 @@ _TO = HdrType.TO
 _COPIED = frozenset((HdrType.FROM, HdrType.CALLID, HdrType.CSEQ))
 _REPLY_TYPES = (HdrType.FROM, HdrType.TO, HdrType.CALLID, HdrType.CSEQ)
 _START = attrgetter("start")
+_VIA_C, _TO_C = chr(_VIA), chr(_TO)
+_WANTED = frozenset(chr(t) for t in (_VIA,) + _REPLY_TYPES)
+_WANTED_RR = _WANTED | {chr(_RR)}
+_WS_CR = " \t\r"
 _STREAM = frozenset(("tcp", "tls", "TCP", "TLS"))
 _CRLF = "\r\n"
 _WS_EOL = " \t\r\n"
@@ -415,37 +419,37 @@ def build_local_reply(msg, code, reason, to_tag=None, extra_hdrs="",
     out = ["SIP/2.0 %03d %s\r\n" % (code, reason)]
     app = out.append
     first_via = True
-    get_hdrs = msg.get_hdrs
-    fields = list(get_hdrs(_VIA))
-    for htype in _REPLY_TYPES:
-        fields.extend(get_hdrs(htype))
-    if 180 <= code < 300:
-        fields.extend(get_hdrs(_RR))
-    fields.sort(key=_START)
-    for hf in fields:
-        htype = hf.type
-        if htype in _COPIED:
-            app(text[hf.start:hf.end])
-        elif htype == _VIA:
-            end = hf.body_start + len(hf.body)
-            if first_via and (received is not None or rport is not None):
-                _reply_via1(out, text, hf, end, received, rport)
+    # walk the header index in order (no HdrField objects except for the
+    # first Via when it gets received/rport and the To that gets a tag)
+    wanted = _WANTED_RR if 180 <= code < 300 else _WANTED
+    via1_mods = received is not None or rport is not None
+    types = msg._types
+    lines = msg._lines
+    starts = msg._offsets()
+    for i, c in enumerate(types):
+        if c not in wanted:
+            continue
+        start = starts[i]
+        if c == _VIA_C:
+            line = lines[i]
+            if first_via and via1_mods:
+                hf = msg._field(i)
+                _reply_via1(out, text, hf, hf.body_start + len(hf.body),
+                            received, rport)
             else:
-                app(text[hf.start:end])
+                app(line.rstrip(_WS_CR))
             app(_CRLF)
             first_via = False
-        elif htype == _TO:
-            if add_tag:
-                end = hf.body_start + len(hf.body)
-                app(text[hf.start:end])
-                app(";tag=")
-                app(to_tag)
-                app(text[end:hf.end])
-                add_tag = False
-            else:
-                app(text[hf.start:hf.end])
-        else:                                    # Record-Route
-            app(text[hf.start:hf.end])
+        elif c == _TO_C and add_tag:
+            hf = msg._field(i)
+            end = hf.body_start + len(hf.body)
+            app(text[start:end])
+            app(";tag=")
+            app(to_tag)
+            app(text[end:hf.end])
+            add_tag = False
+        else:                       # From, Call-ID, CSeq, To, Record-Route
+            app(text[start:start + len(lines[i]) + 1])
     if msg.reply_lumps:
         out.extend(msg.reply_lumps)
     if extra_hdrs:

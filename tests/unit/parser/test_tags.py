@@ -110,3 +110,13 @@ def test_build_totag_sl_and_tm():
     assert tags.build_totag(tags.TM_SIGNATURE, tags.TM_SEPARATOR,
                             "192.168.0.1", 5060, m) == \
         "3312d492cfcb608e5ab438181f7f03b7-2bff"
+
+
+def test_fast_crcitt_equals_the_byte_loop_reference():
+    import random
+    from openser_py.parser import tags
+    rnd = random.Random(1234)
+    for _ in range(2000):
+        data = bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 80)))
+        start = rnd.randrange(0x10000)
+        assert tags.crcitt(data, start) == tags._crcitt_table(data, start)
