@@ -53,8 +53,9 @@ class SippResult:
 
     @property
     def rate(self):
-        """Successful calls per second of sipp's elapsed time."""
-        return self.successful / self.elapsed if self.elapsed else 0.0
+        """Successful calls per second (sub-second precise run time)."""
+        t = self.duration if self.duration > 0 else self.elapsed
+        return self.successful / t if t else 0.0
 
     def __repr__(self):
         return ("<sipp rc=%d ok=%d failed=%d retrans=%d elapsed=%.2fs>"
