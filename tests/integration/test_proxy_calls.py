@@ -166,9 +166,10 @@ def test_cancel_through_stateless_proxy(openser):
 def test_calls_udp_with_loss_stateless(openser):
     """``-lost 10`` on the caller: 10 %% of what it sends and receives is
     dropped; retransmissions by the two ends (a stateless proxy forwards
-    each) still complete every call."""
+    each) still complete every call.  ``-T2 1000`` keeps every BYE
+    retransmission inside uas_linger's 8 s linger (see its comment)."""
     proxy, res, res_uas = run_calls(openser, "uac", "uas_linger", count=30,
-                                    uac_extra=("-lost", "10"))
+                                    uac_extra=("-lost", "10", "-T2", "1000"))
     assert_all_completed(proxy, res, res_uas, count=30)
     assert res.retransmissions > 0
 

@@ -233,7 +233,7 @@ def test_calls_with_loss(openser, callees):
     proxy = start_proxy(openser, '    rewritehostport("127.0.0.1:%d");'
                         % uas.port)
     res = run_uac("uac", proxy.port, CALLS, rate=RATE, max_seconds=90,
-                  extra=("-lost", "10"))
+                  extra=("-lost", "10", "-T2", "1000"))
     res_uas = uas.wait(40)
     assert_ok(res, CALLS, proxy, res_uas)
     assert_ok(res_uas, CALLS, proxy, res)
