@@ -112,7 +112,7 @@ request_route {
 
 
 def wait_udp(port, timeout=15):
-    probe = (b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9"
+    probe = (b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport"
              b";branch=z9hG4bKw\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@c>\r\n"
              b"Call-ID: w\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
              b"Content-Length: 0\r\n\r\n")

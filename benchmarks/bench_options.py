@@ -65,7 +65,7 @@ def server_pids(master):
 def wait_udp(port, timeout=15):
     import socket
     deadline = time.monotonic() + timeout
-    probe = (b"OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9"
+    probe = (b"OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport"
              b";branch=z9hG4bKw\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@c>\r\n"
              b"Call-ID: w\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

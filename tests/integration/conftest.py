@@ -24,7 +24,7 @@ def options(port, call_id=None, host="127.0.0.1", branch=None, extra=""):
     call_id = call_id or uuid.uuid4().hex
     branch = branch or "z9hG4bK" + uuid.uuid4().hex[:12]
     return ("OPTIONS sip:%s:%d SIP/2.0\r\n"
-            "Via: SIP/2.0/UDP 127.0.0.1:9;branch=%s\r\n"
+            "Via: SIP/2.0/UDP 127.0.0.1:9;rport;branch=%s\r\n"
             "From: <sip:test@127.0.0.1>;tag=t1\r\n"
             "To: <sip:%s:%d>\r\n"
             "Call-ID: %s\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n%s"
