@@ -140,12 +140,7 @@ def main(argv=None):
         return 2
     target, names = argv[0], argv[1:] or builtin_modules()
     if target == "dbschema-docbook":
-        try:
-            from openser_py.db.schema import docbook
-        except ImportError:
-            print("dbschema-docbook: the database schema arrives with the "
-                  "database layer (issue #6)")
-            return 0
+        from openser_py.db.schema import docbook
         return docbook.main()
     reg = ModuleRegistry()
     for name in names:
