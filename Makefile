@@ -49,8 +49,19 @@ $(VENV)/.installed: $(VPY) setup.py setup.cfg
 venv: $(VENV)/.installed
 
 # -- the two README commands --------------------------------------------------
+# `make run` keeps its state in var/ of the checkout (STATE_DIR): the SQLite database
+# (made by openserdbctl, idempotent), the MI FIFO, a copy of $(CFG) pointing
+# at both, and an openserctlrc for the tools:
+#   OPENSERCTLRC=var/openserctlrc sbin/openserctl add alice secret
+STATE_DIR ?= $(CURDIR)/var
 run: venv all
-	$(VENV)/bin/openser -DD -E -f $(CFG)
+	@mkdir -p $(STATE_DIR)
+	@printf 'DBENGINE=SQLITE\nDB_PATH=%s\nOSER_FIFO=%s\n' \
+		"$(STATE_DIR)/openser.db" "$(STATE_DIR)/openser_fifo" > $(STATE_DIR)/openserctlrc
+	OPENSERCTLRC=$(STATE_DIR)/openserctlrc $(VENV)/bin/openserdbctl -y create
+	@sed -e 's|sqlite:///var/lib/openser/openser.db|sqlite://$(STATE_DIR)/openser.db|' \
+		-e 's|/tmp/openser_fifo|$(STATE_DIR)/openser_fifo|' $(CFG) > $(STATE_DIR)/openser.cfg
+	$(VENV)/bin/openser -DD -E -f $(STATE_DIR)/openser.cfg
 
 test-prereqs: venv all
 	@if ! command -v sipp >/dev/null 2>&1; then \

@@ -17,7 +17,8 @@ TOOLS = {
     "openserdbctl": "openser_py.ctl.openserdbctl",
     "openserunix": "openser_py.ctl.openserunix",
 }
-SAMPLES = ("openser.cfg", "openserctlrc", "dictionary.radius")
+SAMPLES = ("openser.cfg", "openser-mysql.cfg", "openser-postgres.cfg",
+           "openserctlrc", "dictionary.radius")
 
 LAUNCHER = '''#!{python}
 """{tool}: installed by openser_py's make install."""
