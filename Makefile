@@ -8,7 +8,7 @@ BPY = $(if $(wildcard $(VPY)),$(VPY),$(PYTHON))
 CFG ?= etc/openser/openser.cfg
 PYTEST_ARGS ?=
 
-.PHONY: all build-config tables venv run test test-prereqs bench-parser bench-script bench-options bench-calls bench \
+.PHONY: all build-config tables venv run test test-prereqs bench-parser bench-script bench-options bench-calls bench-register bench \
 	install modules-readme modules-docbook dbschema-docbook clean help
 
 all: build-config tables
@@ -20,7 +20,9 @@ help:
 	@echo "make bench-parser  SIP parser benchmark"
 	@echo "make bench-script  compiled routing script benchmark"
 	@echo "make bench-options stateless OPTIONS over UDP with sipp (children=2)"
-	@echo "make bench         (= bench-calls) sipp uac -> openser_py -> sipp uas calls/s and CPU/call"
+	@echo "make bench-calls   sipp uac -> openser_py (tm) -> sipp uas calls/s and CPU/call"
+	@echo "make bench-register REGISTER/s and CPU/REGISTER (no auth; digest auth on MySQL)"
+	@echo "make bench         bench-calls + bench-register (Kamailio alongside when installed)"
 	@echo "make install PREFIX=/usr/local"
 
 # -- generated build configuration (Makefile.defs -> Python) ------------------
@@ -87,7 +89,10 @@ bench-options: test-prereqs
 bench-calls: test-prereqs
 	$(VPY) benchmarks/bench_calls.py
 
-bench: bench-calls
+bench-register: test-prereqs
+	$(VPY) benchmarks/bench_register.py
+
+bench: bench-calls bench-register
 
 # -- install ------------------------------------------------------------------
 # PIP_FLAGS e.g. "--prefix $(PREFIX)" or "--user"; launchers are bound to $(PYTHON)

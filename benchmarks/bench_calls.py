@@ -298,8 +298,8 @@ def main():
         return Server([sys.executable, "-m", "openser_py.main", "-DD", "-E",
                        "-f", cfg], workdir)
 
-    sweep("openser_py (children=2, %s)" % mode, start_openser, rates,
-          args.step)
+    ours = sweep("openser_py (children=2, %s)" % mode, start_openser,
+                 rates, args.step)
 
     kamailio = shutil.which("kamailio")
     if args.no_kamailio:
@@ -320,8 +320,24 @@ def main():
                        "-Y", workdir, "-P", os.path.join(workdir, "k.pid")],
                       workdir)
 
-    sweep("kamailio (children=2, %s)" % mode, start_kamailio, rates,
-          args.step)
+    theirs = sweep("kamailio (children=2, %s)" % mode, start_kamailio,
+                   rates, args.step)
+    print_ratios(ours, theirs)
+
+
+def print_ratios(ours, theirs):
+    """CPU per call ratio at every rate both ran clean; best clean rates."""
+    by_rate = {r["rate"]: r for r in theirs if r["clean"]}
+    print("openser_py / kamailio:")
+    for r in ours:
+        k = by_rate.get(r["rate"])
+        if r["clean"] and k and k["cpu_ms"] > 0:
+            print("  at %5d calls/s: CPU per call %.2f / %.2f ms = %.2fx"
+                  % (r["rate"], r["cpu_ms"], k["cpu_ms"],
+                     r["cpu_ms"] / k["cpu_ms"]))
+    best = lambda rows: max([r["rate"] for r in rows if r["clean"]] or [0])  # noqa: E731,E501
+    print("  highest clean step: %d calls/s vs %d calls/s"
+          % (best(ours), best(theirs)))
 
 
 if __name__ == "__main__":
