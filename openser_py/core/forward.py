@@ -248,15 +248,35 @@ def send_unchanged(msg, dest, send_sock=None):
 def reply_to(msg, data):
     """Send a locally built reply for request *msg* back to its source.
 
-    As OpenSER with ``reply_to_via=0``: to the source address and port the
-    request came from, from the socket it arrived on (for TCP/TLS the
-    transport finds the connection).  Returns 1 or a negative error.
+    As OpenSER's ``update_sock_struct_from_ip`` (``reply_to_via=0``): to
+    the source IP, from the socket the request arrived on; over UDP to the
+    source port only when Via1 has ``rport`` or ``force_rport()`` was
+    used, else to Via1's port (5060 when it has none) -- RFC 3261 §18.2.2
+    with RFC 3581.  Over TCP/TLS the transport finds the connection.
+    Something that never parsed (a 400 for garbage, no ``via1``) goes back
+    to the source port.  Returns 1 or a negative error.
     """
     rcv = msg.rcv
     if rcv is None:
         LM_ERR("no receive information: cannot send the reply")
         return E_SEND
-    return msg_send(rcv.sock, rcv.proto, rcv.src_ip, rcv.src_port, data)
+    proto, ip, port = reply_dest(msg)
+    return msg_send(rcv.sock, proto, ip, port, data)
+
+
+def reply_dest(msg):
+    """``(proto, ip, port)`` a local reply to request *msg* goes to (see
+    :func:`reply_to`); None without receive information."""
+    rcv = msg.rcv
+    if rcv is None:
+        return None
+    port = rcv.src_port
+    if rcv.proto == PROTO_UDP:
+        via = getattr(msg, "via1", None)
+        if (via is not None and via.rport is None
+                and not msg.ctx.get("force_rport")):
+            port = via.port or 5060
+    return rcv.proto, rcv.src_ip, port
 
 
 PROTO_STREAM = (PROTO_TCP, PROTO_TLS)

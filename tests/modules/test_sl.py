@@ -83,10 +83,29 @@ def stat(name):
 # -- reply layout -----------------------------------------------------------
 
 def test_404_byte_exact_to_source_address():
+    """OpenSER's update_sock_struct_from_ip: the source IP and, without
+    rport, Via1's port (RFC 3261 §18.2.2)."""
     s = load('sl_send_reply("404", "Not Here");')
     _, sent = run(s, src_ip="192.0.2.10", src_port=5099)
-    assert sent == [(PROTO_UDP, "192.0.2.10", 5099,
+    assert sent == [(PROTO_UDP, "192.0.2.10", 5062,
                      reply(404, "Not Here", to_tag=sl_tag()))]
+
+
+def test_reply_port_is_source_port_with_rport_or_force_rport():
+    """RFC 3581: with ;rport (or force_rport()) the reply goes back to the
+    port the request came from."""
+    data = INVITE.replace(b"branch=z9hG4bKabc123\r\n",
+                          b"rport;branch=z9hG4bKabc123\r\n")
+    _, sent = run(load('sl_send_reply("404", "Not Here");'), data,
+                  src_port=5099)
+    assert sent[0][:3] == (PROTO_UDP, "192.0.2.10", 5099)
+    _, sent = run(load('force_rport(); sl_send_reply("404", "Not Here");'),
+                  src_port=5099)
+    assert sent[0][:3] == (PROTO_UDP, "192.0.2.10", 5099)
+    no_port = INVITE.replace(b"192.0.2.99:5062;", b"192.0.2.99;")
+    _, sent = run(load('sl_send_reply("404", "Not Here");'), no_port,
+                  src_port=5099)
+    assert sent[0][:3] == (PROTO_UDP, "192.0.2.10", 5060)
 
 
 @pytest.mark.parametrize("code,tagged,rr", [
@@ -355,9 +374,9 @@ def test_api_reply_and_callbacks():
     msg = make_msg(INVITE, src_port=5071)
     with SendRecorder() as rec:
         assert slb.reply(msg, 401, "Unauthorized") == 1
-    assert rec.sent == [(PROTO_UDP, "192.0.2.10", 5071,
+    assert rec.sent == [(PROTO_UDP, "192.0.2.10", 5062,
                          reply(401, "Unauthorized", sl_tag()))]
-    assert seen == [(401, "Unauthorized", (PROTO_UDP, "192.0.2.10", 5071),
+    assert seen == [(401, "Unauthorized", (PROTO_UDP, "192.0.2.10", 5062),
                      "P")]
     assert stat("4xx_replies") == 1 and stat("sent_replies") == 1
     assert slb.get_reply_totag(msg) == sl_tag()

@@ -201,8 +201,7 @@ def sl_send_reply(msg, code, reason, tag=None):
     except SipParseError as exc:
         LM_ERR("cannot build the %d reply: %s", code, exc.reason)
         return -1
-    rcv = msg.rcv
-    dst = (rcv.proto, rcv.src_ip, rcv.src_port) if rcv is not None else None
+    dst = forward.reply_dest(msg)
     run_sl_callbacks(SLCB_REPLY_OUT, msg, code, reason, buf, dst)
     if forward.reply_to(msg, buf) < 0:
         LM_ERR("failed to send the %d reply", code)
