@@ -80,6 +80,8 @@ def show_version(out=sys.stdout):
     """Print what ``openser -V`` prints."""
     flags = ["STATS: On", "USE_IPV6", "USE_TCP", "SHM_MEM", "SHM_MMAP",
              "PKG_MALLOC"]
+    if version.USE_TLS:
+        flags.insert(3, "USE_TLS")
     if buildcfg.DBG_QM_MALLOC:
         flags.append("DBG_QM_MALLOC")
     elif buildcfg.DBG_F_MALLOC:
@@ -171,7 +173,8 @@ def start_server(args, cfg_file):
         return 1
     dprint.configure(debug=p.get("debug"), log_stderror=p.get("log_stderror"),
                      log_facility=p.get("log_facility"),
-                     log_name=p.get("log_name") or "openser")
+                     log_name=p.get("log_name") or "openser",
+                     log_format=p.get("log_format"))
     dprint.LM_NOTICE("version: %s", version.FULL_VERSION)
     if not foreground:
         daemonize.daemonize(p.get("workdir") or "/")

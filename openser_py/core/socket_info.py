@@ -3,7 +3,8 @@
 :func:`build_socket_list` turns the ``listen``/``alias`` core parameters (or
 ``-l``) into :class:`~openser_py.core.ip_addr.SocketInfo` objects, expanding
 what 1.3 expands: a missing protocol means UDP and TCP (TLS too when TLS is
-enabled), a missing port means ``port`` (``tls_port_no`` for TLS), a host
+enabled; an explicit ``tls:`` socket with TLS disabled is an error), a
+missing port means ``port`` (``tls_port_no`` for TLS), a host
 name is resolved, an interface name (``eth0``) becomes its addresses, no
 ``listen`` at all means every local address.  Duplicates are merged.
 
@@ -84,6 +85,9 @@ def build_socket_list(listen, port=5060, tls_port=5061, tcp_enabled=True,
         for p in _protos(proto, tls_enabled, tcp_enabled):
             if p == PROTO_TCP and not tcp_enabled:
                 continue
+            if p == PROTO_TLS and not tls_enabled:
+                raise SocketError("listen=tls:%s needs TLS: set "
+                                  "disable_tls=no" % host)
             prt = lport or (tls_port if p == PROTO_TLS else port)
             for ip in resolve_host(host):
                 key = (p, ip, prt)

@@ -5,7 +5,7 @@ commands of ``statistics.c``), reference §9.4 and §12.
 ``which``                 one unnamed node per command name
 ``ps``                    ``Process:: ID=<i> PID=<pid> Type=<desc>``
 ``uptime``                ``Now::``, ``Up since::``, ``Up time:: N [sec]``
-``version``               ``Server:: OpenSER (1.3.1-notls (arch/os))``
+``version``               ``Server:: OpenSER (1.3.1-tls (arch/os))``
 ``pwd``                   ``WD:: <cwd>``
 ``arg``                   one unnamed node per command-line argument
 ``kill``                  SIGTERM to the attendant; no reply tree
@@ -13,6 +13,8 @@ commands of ``statistics.c``), reference §9.4 and §12.
 ``get_statistics``        ``group:name = value`` per match (all, group:,
                           name); 404 ``Statistics Not Found``
 ``reset_statistics``      200 if any named statistic exists, else 404
+``reload_cfg``            validated reload of the routing script
+                          (:mod:`openser_py.core.reload`)
 ========================= ==============================================
 
 The debug level is global, as in 1.3 where it lives in shm:
@@ -280,7 +282,16 @@ CORE_MI_CMDS = (
              doc="Statistics by name, 'group:' or 'all'."),
     MiExport("reset_statistics", mi_reset_stats, 0,
              doc="Reset the named statistics."),
+    MiExport("reload_cfg", lambda args, param: _reload_cfg(args, param),
+             MI_NO_INPUT_FLAG,
+             doc="Check the config file again; if valid, switch every "
+                 "worker to its routing script (openser_py.core.reload)."),
 )
+
+
+def _reload_cfg(args, param):
+    from openser_py.core import reload
+    return reload.mi_reload_cfg(args, param)
 
 
 def reset_mi_core():

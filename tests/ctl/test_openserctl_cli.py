@@ -13,6 +13,7 @@ import time
 import psutil
 import pytest
 
+from openser_py import version
 from tests.conftest import ROOT, free_port
 from tests.ctl.test_openserctl_util import run, write_rc
 
@@ -31,7 +32,7 @@ def test_version_and_help(rc):
     r = run("version")
     assert r.status == 0 and r.out.startswith("openserctl for openser 1.3.1")
     assert json.loads(run("--json", "version").out)["release"] == \
-        "1.3.1-notls"
+        version.RELEASE
     r = run("help")
     assert r.status == 0 and "ul show" in r.out and "exit status" in r.out
     r = run()

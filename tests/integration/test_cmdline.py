@@ -9,6 +9,7 @@ import textwrap
 import psutil
 import pytest
 
+from openser_py import version
 from tests.conftest import ROOT, free_port
 from tests.integration.conftest import OpenserProcess, options, udp_request
 
@@ -24,7 +25,7 @@ def run(*args, timeout=60):
 def test_version_and_help():
     res = run("-V")
     assert res.returncode == 0
-    assert res.stdout.startswith("version: openser 1.3.1-notls (")
+    assert res.stdout.startswith("version: openser %s (" % version.RELEASE)
     assert "flags: " in res.stdout
     res = run("-h")
     assert res.returncode == 0

@@ -33,7 +33,7 @@ def stats():
 def test_version_pwd_arg():
     assert [(k.name, k.value) for k in run_mi_cmd("version").kids] == [
         ("Server", version.SERVER_HDR)]
-    assert version.SERVER_HDR.startswith("OpenSER (1.3.1-notls (")
+    assert version.SERVER_HDR.startswith("OpenSER (1.3.1-%s (" % version.TLS_FLAG)
     assert [(k.name, k.value) for k in run_mi_cmd("pwd").kids] == [
         ("WD", os.getcwd())]
     assert values(run_mi_cmd("arg")) == sys.argv

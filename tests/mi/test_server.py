@@ -14,6 +14,7 @@ import uuid
 import psutil
 import pytest
 
+from openser_py import version
 from openser_py.ctl.mi_client import MiClientError, MiUnreachable
 from openser_py.ctl.mi_client.datagram import datagram_cmd, datagram_request
 from openser_py.ctl.mi_client.fifo import fifo_cmd, fifo_request
@@ -21,7 +22,7 @@ from tests.conftest import ROOT, free_port
 from tests.integration.conftest import OpenserProcess, options, udp_request
 
 CORE = ["which", "ps", "uptime", "version", "pwd", "arg", "kill", "debug",
-        "get_statistics", "reset_statistics"]
+        "get_statistics", "reset_statistics", "reload_cfg"]
 
 
 def mi_cfg(d, fifo=True, dgram=None, children=2, extra=""):
@@ -84,7 +85,7 @@ def raw_fifo(srv, text):
 def test_which_version_uptime(server):
     assert fifo(server, ":which:\n\n") == "200 OK\n%s\n\n" % "\n".join(CORE)
     rpl = fifo(server, ":version:\n\n")
-    assert rpl.startswith("200 OK\nServer:: OpenSER (1.3.1-notls (")
+    assert rpl.startswith("200 OK\nServer:: OpenSER (%s (" % version.RELEASE)
     rpl = fifo_cmd(server.fifo, "uptime", reply_dir=server.dir + "/")
     assert [k.name for k in rpl.kids] == ["Now", "Up since", "Up time"]
     assert rpl.kids[2].value.endswith(" [sec]")

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from openser_py import version
 from openser_py.mi.tree import MiRoot
 from openser_py.modules import mi_datagram, mi_fifo
 from openser_py.modules.mi_datagram import datagram_server as ds
@@ -58,7 +59,7 @@ def test_serve_one_answers_through_the_reply_fifo(pipe, tmp_path):
         text = os.read(rfd, 65536).decode()
     finally:
         os.close(rfd)
-    assert text.startswith("200 OK\nServer:: OpenSER (1.3.1-notls (")
+    assert text.startswith("200 OK\nServer:: OpenSER (%s (" % version.RELEASE)
     assert text.endswith(")\n\n")
 
 

@@ -88,9 +88,17 @@ Aliases
 ``peer_ip:port`` find the connection.  With ``tcp_accept_aliases`` the
 worker does it itself for a first Via carrying ``;alias``.
 
-Limitations: no TLS (TLS listeners are skipped with a warning); IPv6 works
-where the OS does but is not tested; no CRLF keep-alive answering (RFC
-5626 pong) -- as OpenSER 1.3.
+TLS
+---
+A TLS connection is a connection of this table with ``proto == PROTO_TLS``
+whose descriptor (the one passed to workers and senders) is one end of a
+socketpair; TCP main runs the handshake and the record layer on the other
+end (:mod:`.tls_main`, :mod:`openser_py.core.tls.pump`), so workers and
+senders see plaintext and treat it as any TCP connection.  Lookups by
+address include the protocol.  See ``doc/dev/tls.md``.
+
+IPv6 listeners and peers work as IPv4 ones (tested in tests/transport).
+Limitation: no CRLF keep-alive answering (RFC 5626 pong) -- as OpenSER 1.3.
 """
 from openser_py.core.tcp.ipc import BUF_SIZE
 from openser_py.core.tcp.send import tcp_add_alias, tcp_send

@@ -13,6 +13,7 @@ import selectors
 import socket
 
 from openser_py.core.dprint import LM_DBG, LM_ERR, LM_WARN
+from openser_py.core.ip_addr import PROTO_TCP, PROTO_TLS
 from openser_py.core.tcp import ipc
 from openser_py.core.tcp.conn import S_CONNECTING, S_IDLE, TcpConn
 
@@ -76,8 +77,9 @@ class RequestsMixin:
         seq = hdr.get("seq")
         conn = self.table.get(hdr["id"]) if hdr.get("id") else None
         ip, port = hdr.get("ip"), hdr.get("port")
+        proto = hdr.get("proto") or PROTO_TCP
         if conn is None and ip:
-            conn = self.table.find(ip, port)
+            conn = self.table.find(ip, port, proto)
         if conn is not None:
             if conn.state == S_CONNECTING:
                 conn.waiters.append((p, seq))
@@ -86,7 +88,7 @@ class RequestsMixin:
             return
         if hdr.get("connect") and ip:
             self._connect(p, seq, ip, int(port), hdr.get("lidx"),
-                          hdr.get("src"))
+                          hdr.get("src"), proto)
         else:
             self._answer_error(p, seq, "no such connection")
 
@@ -106,7 +108,10 @@ class RequestsMixin:
         except OSError as exc:
             LM_ERR("tcp main: cannot answer process %d: %s", p, exc)
 
-    def _connect(self, p, seq, ip, port, lidx, src):
+    def _connect(self, p, seq, ip, port, lidx, src, proto=PROTO_TCP):
+        if proto == PROTO_TLS and getattr(self.state, "tls", None) is None:
+            self._answer_error(p, seq, "TLS is not enabled")
+            return
         if len(self.table) >= self.cfg.max_connections:
             LM_ERR("tcp main: maximum number of connections exceeded (%d): "
                    "not connecting to %s:%d", self.cfg.max_connections, ip,
@@ -139,6 +144,18 @@ class RequestsMixin:
             return
         lidx = lidx if isinstance(lidx, int) and \
             0 <= lidx < len(self.state.sockets) else -1
+        if proto == PROTO_TLS:
+            try:
+                conn = self._connect_tls(sock, ip, port, lidx, self.clock())
+            except OSError as exc:
+                sock.close()
+                self._answer_error(p, seq, "TLS set-up failed: %s" % exc)
+                return
+            conn.waiters.append((p, seq))
+            self.table.add(conn)
+            self._tls_register(conn)
+            LM_DBG("tcp main: connecting TLS %r", conn)
+            return
         conn = TcpConn(self.table.new_id(), sock, ip, port, "", 0,
                        lidx, self.clock(), outgoing=True)
         conn.state = S_CONNECTING
@@ -170,8 +187,11 @@ class RequestsMixin:
             self._answer(p, seq, conn)
         LM_DBG("tcp main: connected %r", conn)
 
-    def _lidx_for(self, ip):
+    def _lidx_for(self, ip, proto=PROTO_TCP):
         for i, si in enumerate(self.state.sockets):
-            if si.ip == ip:
+            if si.ip == ip and si.proto == proto:
+                return i
+        for i, si in enumerate(self.state.sockets):
+            if si.proto == proto:
                 return i
         return 0 if self.state.sockets else -1

@@ -18,6 +18,7 @@ import socket
 import time
 
 from openser_py.core.dprint import LM_DBG, LM_ERR
+from openser_py.core.ip_addr import PROTO_TCP, PROTO_TLS
 from openser_py.core.tcp import ipc
 
 CACHE_MAX = 64                   # cached descriptors per process
@@ -37,17 +38,18 @@ _last_prune = 0.0
 
 
 class _Cached:
-    __slots__ = ("id", "sock", "addrs", "touched")
+    __slots__ = ("id", "sock", "addrs", "touched", "proto")
 
-    def __init__(self, cid, sock):
+    def __init__(self, cid, sock, proto=PROTO_TCP):
         self.id = cid
         self.sock = sock
         self.addrs = set()
         self.touched = 0.0
+        self.proto = proto
 
 
-def _key(ip, port):
-    return (str(ip).strip("[]").lower(), int(port))
+def _key(ip, port, proto=PROTO_TCP):
+    return (str(ip).strip("[]").lower(), int(port), int(proto or PROTO_TCP))
 
 
 def init_process(state):
@@ -77,10 +79,10 @@ def _drop(entry, why=None):
         _notify({"op": "close", "id": entry.id, "why": why})
 
 
-def _add(cid, sock, addrs):
+def _add(cid, sock, addrs, proto=PROTO_TCP):
     entry = _cache.get(cid)
     if entry is None:
-        entry = _Cached(cid, sock)
+        entry = _Cached(cid, sock, proto)
         _cache[cid] = entry
         while len(_cache) > CACHE_MAX:
             _drop(next(iter(_cache.values())))
@@ -117,18 +119,20 @@ def cache_connection(hdr, sock):
     cid = hdr.get("id")
     if cid is None:
         return
-    keys = [_key(hdr["ip"], hdr["port"])]
+    proto = hdr.get("proto") or PROTO_TCP
+    keys = [_key(hdr["ip"], hdr["port"], proto)]
     if cid in _cache:
         _add(cid, _cache[cid].sock, keys)
         return
     try:
-        _add(cid, sock.dup(), keys)
+        _add(cid, sock.dup(), keys, proto)
     except OSError as exc:
         LM_ERR("tcp: cannot duplicate connection %s: %s", cid, exc)
 
 
-def _lookup(conn_id, ip, port):
-    cid = conn_id if conn_id in _cache else _by_addr.get(_key(ip, port))
+def _lookup(conn_id, ip, port, proto=PROTO_TCP):
+    cid = conn_id if conn_id in _cache else \
+        _by_addr.get(_key(ip, port, proto))
     entry = _cache.get(cid) if cid is not None else None
     if entry is None:
         return None
@@ -161,20 +165,24 @@ def _lidx(send_sock):
     return None
 
 
-def _ask(conn_id, ip, port, send_sock):
+def _ask(conn_id, ip, port, send_sock, proto=PROTO_TCP):
     """Ask TCP main for a connection (existing or new); entry or None."""
     global _seq
     _seq += 1
     seq = _seq
     src = getattr(send_sock, "ip", None)
     hdr = {"op": "get", "seq": seq, "id": conn_id, "ip": ip, "port": port,
-           "connect": True, "lidx": _lidx(send_sock), "src": src}
+           "connect": True, "lidx": _lidx(send_sock), "src": src,
+           "proto": proto}
     try:
         ipc.send_msg(_chan, hdr)
     except OSError as exc:
         LM_ERR("tcp: cannot reach TCP main: %s", exc)
         return None
-    deadline = time.monotonic() + _state.cfg.connect_timeout + 1.0
+    wait = _state.cfg.connect_timeout + 1.0
+    if proto == PROTO_TLS:               # the handshake comes after connect
+        wait += _state.cfg.tls_handshake_timeout
+    deadline = time.monotonic() + wait
     poller = select.poll()
     poller.register(_chan, select.POLLIN)
     while True:
@@ -205,8 +213,9 @@ def _ask(conn_id, ip, port, send_sock):
             return None
         sock = socket.socket(fileno=fd)
         sock.setblocking(False)
-        keys = {_key(ip, port), _key(ans["ip"], ans["port"])}
-        return _add(ans["id"], sock, keys)
+        aproto = ans.get("proto") or PROTO_TCP
+        keys = {_key(ip, port, aproto), _key(ans["ip"], ans["port"], aproto)}
+        return _add(ans["id"], sock, keys, aproto)
 
 
 def _write(entry, data, timeout):
@@ -248,8 +257,8 @@ def _touch(entry):
         _notify({"op": "touch", "id": entry.id})
 
 
-def tcp_send(send_sock, ip, port, data, conn_id=None):
-    """Send *data* over TCP to ``ip:port``; True on success.
+def tcp_send(send_sock, ip, port, data, conn_id=None, proto=None):
+    """Send *data* over TCP (or TLS) to ``ip:port``; True on success.
 
     Callable from any process after ``tcp_child_init``.  *conn_id* (the
     ``rcv.conn_id`` of a received message) selects that connection first;
@@ -257,7 +266,10 @@ def tcp_send(send_sock, ip, port, data, conn_id=None):
     TCP main connects a new one (from *send_sock*'s address) if there is
     none.  A dead cached connection is retried once through TCP main; a
     write that times out (``tcp_send_timeout``) or fails half-way closes the
-    connection and returns False.
+    connection and returns False.  *proto* (``PROTO_TCP``/``PROTO_TLS``)
+    defaults to *send_sock*'s protocol: sending from a TLS socket uses (or
+    opens) a TLS connection, whose plaintext side is written here and
+    encrypted by TCP main (``tls_send_timeout`` bounds the write).
     """
     if _state is None or _chan is None:
         LM_ERR("tcp_send: TCP is not initialised in this process")
@@ -266,21 +278,27 @@ def tcp_send(send_sock, ip, port, data, conn_id=None):
         data = str(data).encode("latin-1")
     ip = str(ip).strip("[]")
     port = int(port)
+    if proto is None:
+        proto = getattr(send_sock, "proto", PROTO_TCP)
+        if proto not in (PROTO_TCP, PROTO_TLS):
+            proto = PROTO_TCP
+    timeout = _state.cfg.tls_send_timeout if proto == PROTO_TLS else \
+        _state.cfg.send_timeout
     if time.monotonic() - _last_prune > PRUNE_INTERVAL:
         prune_cache()
     for attempt in (1, 2):
-        entry = _lookup(conn_id, ip, port)
+        entry = _lookup(conn_id, ip, port, proto)
         if entry is None:
-            entry = _ask(conn_id, ip, port, send_sock)
+            entry = _ask(conn_id, ip, port, send_sock, proto)
             if entry is None:
                 return False
-        sent, err = _write(entry, data, _state.cfg.send_timeout)
+        sent, err = _write(entry, data, timeout)
         if err is None:
             _touch(entry)
             return True
         if err == _LOCK_TIMEOUT:     # not this connection's fault: keep it
             LM_ERR("tcp_send to %s:%d: connection busy for %.1fs", ip, port,
-                   _state.cfg.send_timeout)
+                   timeout)
             return False
         why = "send failed: %s" % errno.errorcode.get(err, err)
         _drop(entry, why)
@@ -302,6 +320,6 @@ def tcp_add_alias(conn_id, port, ip=None):
         return False
     entry = _cache.get(conn_id)
     if entry is not None and ip is not None:
-        _add(conn_id, entry.sock, [_key(ip, port)])
+        _add(conn_id, entry.sock, [_key(ip, port, entry.proto)])
     _notify({"op": "alias", "id": conn_id, "port": int(port)})
     return _chan is not None

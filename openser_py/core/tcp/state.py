@@ -9,7 +9,7 @@ its channel.  See the package docstring for the whole picture.
 import socket
 
 from openser_py.core.dprint import LM_DBG, LM_WARN
-from openser_py.core.ip_addr import AF_INET6, PROTO_TCP
+from openser_py.core.ip_addr import AF_INET6, PROTO_TCP, PROTO_TLS
 from openser_py.core.tcp.ipc import BUF_SIZE, channel_pair, close_quietly
 from openser_py.mem.locking import LockSet
 
@@ -31,7 +31,8 @@ def _param(params, name, default):
 class TcpConfig:
     """The ``tcp_*`` core parameters TCP needs (reference 1.8)."""
     __slots__ = ("lifetime", "send_timeout", "connect_timeout",
-                 "max_connections", "accept_aliases", "buf_size")
+                 "max_connections", "accept_aliases", "buf_size",
+                 "tls_send_timeout", "tls_handshake_timeout")
 
     def __init__(self, params=None):
         self.lifetime = float(_param(params, "tcp_connection_lifetime", 120))
@@ -43,6 +44,10 @@ class TcpConfig:
         self.accept_aliases = bool(_param(params, "tcp_accept_aliases",
                                           False))
         self.buf_size = BUF_SIZE        # largest message on a stream
+        self.tls_send_timeout = float(_param(params, "tls_send_timeout",
+                                             30))
+        self.tls_handshake_timeout = float(_param(
+            params, "tls_handshake_timeout", 30))
 
 
 class TcpState:
@@ -61,6 +66,8 @@ class TcpState:
             process indexes of the TCP workers (worker i is
             ``worker_procs[i]``).
         role: in a child, ``"main"``, ``"worker"`` or ``"other"``.
+        tls: the :class:`~openser_py.core.tls.TlsContexts` (TCP main uses
+            them) or None when TLS is not enabled.
     """
 
     def __init__(self, cfg, sockets, worker_chans, proc_chans, write_locks,
@@ -75,6 +82,7 @@ class TcpState:
         self.role = "master"
         self.process_index = None
         self.worker_idx = None
+        self.tls = None
 
     @property
     def n_workers(self):
@@ -120,12 +128,12 @@ def _listen_socket(si):
 
 
 def tcp_init(listen_sockets, n_workers, params=None, n_procs=None,
-             worker_procs=None, main_proc=None):
+             worker_procs=None, main_proc=None, tls=None):
     """Create the TCP listening sockets, channels and locks (master, pre-fork).
 
     Args:
         listen_sockets: SocketInfo objects; those with ``proto == PROTO_TCP``
-            are served (TLS is not implemented: skipped with a warning).  A
+            are served, and ``PROTO_TLS`` ones when *tls* is given.  A
             socket whose ``sock`` is None is bound here (SO_REUSEADDR) and
             stored in ``si.sock``; a socket the master bound is put in
             listen state if it is not already.
@@ -137,6 +145,9 @@ def tcp_init(listen_sockets, n_workers, params=None, n_procs=None,
         worker_procs: process indexes of the workers (default: the
             ``n_workers`` indexes just before TCP main, OpenSER's ps order).
         main_proc: process index of TCP main (default ``n_procs - 1``).
+        tls: :class:`~openser_py.core.tls.TlsContexts` from ``tls_init``
+            (None: TLS sockets are skipped with a warning, TLS connects
+            refused).
 
     Returns:
         TcpState (also kept as the module-wide state for tcp_child_init).
@@ -154,8 +165,11 @@ def tcp_init(listen_sockets, n_workers, params=None, n_procs=None,
     worker_procs = list(worker_procs)
     socks = []
     for si in listen_sockets:
-        if si.proto != PROTO_TCP:
-            LM_WARN("%s: only plain TCP is implemented: socket not served", si)
+        if si.proto == PROTO_TLS and tls is None:
+            LM_WARN("%s: TLS is not enabled: socket not served", si)
+            continue
+        if si.proto not in (PROTO_TCP, PROTO_TLS):
+            LM_WARN("%s: not a stream socket: not served", si)
             continue
         _listen_socket(si)
         socks.append(si)
@@ -164,6 +178,7 @@ def tcp_init(listen_sockets, n_workers, params=None, n_procs=None,
     locks = LockSet(WRITE_LOCKS)
     _state = TcpState(TcpConfig(params), socks, worker_chans, proc_chans,
                       locks, main_proc, worker_procs)
+    _state.tls = tls
     LM_DBG("tcp: %d listening sockets, %d workers, %d process channels",
            len(socks), n_workers, n_procs)
     return _state

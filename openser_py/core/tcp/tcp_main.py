@@ -15,10 +15,12 @@ import socket
 import time
 
 from openser_py.core.dprint import LM_DBG, LM_ERR, LM_WARN
+from openser_py.core.ip_addr import PROTO_TLS
 from openser_py.core.tcp import ipc
 from openser_py.core.tcp.conn import (S_CONNECTING, S_HELD, S_IDLE,
                                       S_QUEUED, ConnTable, TcpConn)
 from openser_py.core.tcp.requests import RequestsMixin
+from openser_py.core.tcp.tls_main import TlsMainMixin
 
 ACCEPT_BURST = 64                  # accepts per wake-up of a listener
 _EV_READ = selectors.EVENT_READ
@@ -39,7 +41,7 @@ def raise_fd_limit(wanted):
     return soft
 
 
-class TcpMain(RequestsMixin):
+class TcpMain(RequestsMixin, TlsMainMixin):
     """State and handlers of the TCP main loop (one instance per process)."""
 
     def __init__(self, state, clock=time.monotonic):
@@ -55,7 +57,8 @@ class TcpMain(RequestsMixin):
         self.queue = collections.deque()          # conn ids awaiting worker
         self.tick = min(0.5, max(0.02, self.cfg.lifetime / 8.0))
         self.paused = []                          # listeners out of fds
-        wanted = self.cfg.max_connections + 2 * (
+        per_conn = 3 if getattr(state, "tls", None) is not None else 1
+        wanted = per_conn * self.cfg.max_connections + 2 * (
             len(state.proc_chans) + n) + 64
         have = raise_fd_limit(wanted)
         if have < wanted:
@@ -82,6 +85,8 @@ class TcpMain(RequestsMixin):
                 try:
                     if kind == "conn":
                         self._conn_event(obj, mask)
+                    elif kind in ("tlsnet", "tlsapp"):
+                        self._tls_event(obj, kind, mask)
                     elif kind == "listen":
                         self._accept(obj)
                     elif kind == "worker":
@@ -122,6 +127,9 @@ class TcpMain(RequestsMixin):
                 local = sock.getsockname()
             except OSError:
                 sock.close()
+                continue
+            if self.state.sockets[lidx].proto == PROTO_TLS:
+                self._accept_tls(sock, addr, local, lidx)
                 continue
             conn = TcpConn(self.table.new_id(), sock, addr[0], addr[1],
                            local[0], local[1], lidx, self.clock())
@@ -200,6 +208,9 @@ class TcpMain(RequestsMixin):
         for p, seq in conn.waiters:
             self._answer_error(p, seq, why)
         conn.waiters = []
+        if conn.tls is not None:
+            self._tls_unregister(conn)
+            conn.tls.close()
         try:
             conn.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -211,6 +222,8 @@ class TcpMain(RequestsMixin):
         """Close idle connections past their lifetime, failed connects."""
         lifetime = self.cfg.lifetime
         for conn in self.table:
+            if conn.proto == PROTO_TLS and self.expire_tls(conn, now):
+                continue
             if conn.state == S_IDLE and now - conn.last_activity >= lifetime:
                 LM_DBG("tcp main: %r idle for %.1fs", conn,
                        now - conn.last_activity)

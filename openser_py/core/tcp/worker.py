@@ -30,8 +30,9 @@ class TcpReceiveInfo(ReceiveInfo):
     """
     __slots__ = ("conn_id",)
 
-    def __init__(self, src_ip, src_port, dst_ip, dst_port, sock, conn_id):
-        super().__init__(src_ip, src_port, dst_ip, dst_port, PROTO_TCP, sock)
+    def __init__(self, src_ip, src_port, dst_ip, dst_port, sock, conn_id,
+                 proto=PROTO_TCP):
+        super().__init__(src_ip, src_port, dst_ip, dst_port, proto, sock)
         self.conn_id = conn_id
 
 
@@ -45,7 +46,8 @@ def _make_rcv(state, hdr):
     lidx = hdr.get("lidx", -1)
     si = state.sockets[lidx] if 0 <= lidx < len(state.sockets) else None
     return TcpReceiveInfo(hdr["ip"], hdr["port"], hdr.get("lip") or "",
-                          hdr.get("lport") or 0, si, hdr["id"])
+                          hdr.get("lport") or 0, si, hdr["id"],
+                          hdr.get("proto") or PROTO_TCP)
 
 
 def _check_alias(frame, rcv):
@@ -157,7 +159,12 @@ def tcp_worker_loop(state, idx, handler=None, stop=None):
     chan.settimeout(CHAN_TIMEOUT)       # recv only after poll(); bounded send
     poller = select.poll()
     poller.register(chan, select.POLLIN)
+    from openser_py.core import reload   # new routing script between messages
+    gen = reload.generation_cell()
+    seen = reload.seen()
     while stop is None or not stop():
+        if gen is not None and gen[0] != seen:
+            seen = reload.switch()
         if not poller.poll(IDLE_WAKEUP_MS):
             send.prune_cache()
             continue
