@@ -16,6 +16,14 @@ initialised, routes compiled) and:
    runs every module's ``child_init(rank)`` and enters its loop;
 5. becomes the attendant: signal handlers only append to a queue and write a
    byte to a self-pipe; the loop dispatches ``handle_<signal>``.
+6. systemd (:mod:`sd_notify`, only with ``$NOTIFY_SOCKET``): ``READY=1``
+   once every child has taken its process-table row, ``STATUS=`` lines,
+   ``WATCHDOG=1`` from the attendant loop at half ``$WATCHDOG_USEC``,
+   ``RELOADING=1``/``READY=1`` around a reload, ``STOPPING=1``.
+
+SIGHUP is a validated reload of the routing script (:mod:`reload`): the
+attendant checks the file in a forked checker, publishes a new generation
+in shm, and every worker switches at a message boundary.
 
 Policy on a dead child (as OpenSER): any known child exiting while the
 server is not stopping stops the whole server with exit status 1, because
@@ -32,6 +40,8 @@ import sys
 import time
 
 from openser_py.core import core_stats, daemonize, pt, statistics, timer
+from openser_py.core import log_json, reload, sd_notify
+from openser_py.core.attendant_ops import AttendantOps
 from openser_py.core.dprint import (LM_CRIT, LM_ERR, LM_INFO, LM_NOTICE,
                                     LM_WARN)
 from openser_py.core.exports import PROC_MAIN, PROC_MODULE, PROC_TCP_MAIN, \
@@ -59,6 +69,7 @@ class ProcSpec:
 
 def set_title(desc):
     """``openser: <desc>`` as the process title (what MI ps shows)."""
+    log_json.set_process(desc)
     try:
         import setproctitle
         setproctitle.setproctitle("openser: " + desc)
@@ -98,7 +109,7 @@ def _probe_rcvbuf(sock, maxbuffer):
             size //= 2
 
 
-class Server:
+class Server(AttendantOps):
     """The attendant and its children (see the module docstring)."""
 
     def __init__(self, script, fork=True, pid_file=None, pgid_file=None,
@@ -139,7 +150,22 @@ class Server:
         for s in socks:
             bind_socket(s, maxbuf)
             LM_INFO("listening on %s", s)
+        self._tls_load()
         return socks
+
+    def _tls_load(self):
+        """TLS contexts (certificates read before privileges are dropped)."""
+        self.tls = None
+        if not any(s.proto == PROTO_TLS for s in self.tcp_sockets()):
+            return
+        from openser_py.core import tls
+        cfg_dir = os.path.dirname(os.path.abspath(
+            getattr(self.script, "path", None) or "."))
+        try:
+            self.tls = tls.tls_init(self.params,
+                                    self.params.get("tls_domains"), cfg_dir)
+        except tls.TlsConfigError as exc:
+            raise StartupError("TLS: %s" % exc) from None
 
     def plan(self):
         """The processes to fork, in OpenSER's order."""
@@ -189,6 +215,7 @@ class Server:
         pt.set_self(0, PROC_MAIN, desc)
         core_stats.init_core_stats()
         statistics.init_stats_collector(n_procs)
+        self._reload_init(specs)
         if self.tcp_sockets():
             self._tcp_init(specs)
         timer.reset_start()
@@ -204,6 +231,7 @@ class Server:
             tcp.tcp_parent_close()
         self.script.registry.init_child(PROC_MAIN)
         LM_NOTICE("openser started: %d processes", n_procs)
+        self._notify_ready(1 + sum(1 for s in specs if s.target is not None))
 
     def _fork(self, idx, spec):
         pid = os.fork()
@@ -231,6 +259,7 @@ class Server:
                     signal.SIGUSR2):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)    # reload: master only
         signal.signal(signal.SIGTERM, _child_term)
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         if self._wake_r is not None:
@@ -250,13 +279,17 @@ class Server:
     # -- children's main functions -------------------------------------------
     @staticmethod
     def _timer_main():
-        timer.timer_loop(heartbeat=pt.touch)
+        def heartbeat():
+            pt.touch()
+            reload.check()          # the timer runs failure routes too
+        timer.timer_loop(heartbeat=heartbeat)
 
     def _tcp_init(self, specs):
         from openser_py.core import tcp
         n_workers = sum(1 for s in specs if s.desc.startswith("tcp receiver"))
         self.tcp = tcp.tcp_init(self.tcp_sockets(), n_workers,
-                                self.params, len(specs) + 1)
+                                self.params, len(specs) + 1,
+                                tls=getattr(self, "tls", None))
 
     def _tcp_worker(self, i):
         from openser_py.core import tcp
@@ -270,6 +303,7 @@ class Server:
     def _install_master_signals(self):
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
+        os.set_blocking(self._wake_r, False)   # the loop also runs on timeouts
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD,
                     signal.SIGUSR1, signal.SIGHUP, signal.SIGUSR2):
             signal.signal(sig, self._enqueue)
@@ -286,13 +320,17 @@ class Server:
     def run(self):
         """Attendant loop: dispatch queued signals until stopped."""
         while not self.stopping:
+            wait = 1.0 if self._reload_wait is None else 0.1
+            if self._watchdog is not None:
+                wait = max(0.0, min(wait, self._next_ping - time.monotonic()))
             try:
-                select.select([self._wake_r], [], [], 1.0)
+                select.select([self._wake_r], [], [], wait)
                 os.read(self._wake_r, 512)
             except (BlockingIOError, InterruptedError):
                 pass
             pt.touch()
             self._dispatch()
+            self._tick()
         return self.exit_status
 
     def _dispatch(self):
@@ -338,6 +376,7 @@ class Server:
             return
         self.stopping = True
         self.exit_status = status
+        sd_notify.notify("STOPPING=1", "STATUS=stopping")
         for pid in list(self.children):
             _kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + self.shutdown_timeout
@@ -409,6 +448,7 @@ def run_single(server):
 
     def stop():
         server._dispatch()
+        server._tick()
         return server.stopping
     sock.sock.settimeout(0.5)
     try:

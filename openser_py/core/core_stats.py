@@ -32,6 +32,10 @@ Where each one is counted:
 ``bad_msg_hdr``              receive: any other parse error (on arrival or
                              recorded by the script)
 ============================ =============================================
+
+The ``shmem`` group (``total_size``, ``used_size``, ``real_used_size``,
+``max_used_size``, ``free_size``, ``fragments``, OpenSER's names) reads the
+shm allocator's figures on every read (function statistics, no reset).
 """
 from openser_py.core import statistics
 
@@ -53,10 +57,29 @@ class CoreStats:
 stats = CoreStats()
 
 
+#: OpenSER 1.3's ``shmem`` group (function-backed, never reset)
+SHMEM_STATS = ("total_size", "used_size", "real_used_size", "max_used_size",
+               "free_size", "fragments")
+
+
+def _shmem_reader(name):
+    def read():
+        from openser_py.mem import get_allocator
+        alloc = get_allocator()
+        return alloc.stats().get(name, 0) if alloc is not None else 0
+    read.__name__ = "shmem_" + name
+    return read
+
+
 def init_core_stats():
-    """Register the ``core`` group (again) and bind :data:`stats`; 0."""
+    """Register the ``core`` and ``shmem`` groups (again) and bind
+    :data:`stats`; 0."""
+    from openser_py.core.exports import STAT_NO_RESET
     for name in CORE_STATS:
         setattr(stats, name, statistics.register_stat("core", name))
+    for name in SHMEM_STATS:
+        statistics.register_stat("shmem", name, STAT_NO_RESET,
+                                 _shmem_reader(name))
     return 0
 
 

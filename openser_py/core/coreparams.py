@@ -140,6 +140,16 @@ def validate_sockets(node):
     return out
 
 
+def validate_log_format(node):
+    return _choice(node, ("text", "json"), "log_format")
+
+
+def _dns_server(text):
+    from openser_py.core.resolve import parse_dns_servers
+    parse_dns_servers(text)                 # ValueError: a config error
+    return text
+
+
 def validate_blacklist(node):
     if not isinstance(node, ast.Blacklist):
         raise ValueError("name:{ (proto, net, port, \"text\"), ... } expected")
@@ -178,6 +188,7 @@ VALIDATORS = {
     "sockets": validate_sockets, "facility": validate_facility,
     "poll_method": validate_poll_method, "tls_method": validate_tls_method,
     "tos": validate_tos, "blacklist": validate_blacklist,
+    "log_format": validate_log_format,
 }
 
 SETTINGS = []          # in declaration order
@@ -199,6 +210,8 @@ _define(_S, "debug", "int", 2, "Log level, -3 (ALERT) .. 4 (DBG); larger values 
 _define(_S, "log_stderror", "bool", False, "Log to stderr instead of syslog.", cli="-E")
 _define(_S, "log_facility", "facility", "LOG_DAEMON", "syslog(3) facility name.")
 _define(_S, "log_name", "str", None, "syslog identity (default argv[0]).")
+_define(_S, "log_format", "log_format", "text", "Record format: text (OpenSER's) or "
+        "json (one JSON object per line; doc/operations.md).")
 _define(_S, "memlog", "int", 4, "Log level of memory status dumps.", aliases=("mem_log",))
 
 _S = "Processes"
@@ -256,6 +269,9 @@ _define(_S, "dns_use_search_list", "int", -1, "Boolean; -1 keeps the resolver de
 _define(_S, "disable_dns_failover", "bool", False, "Global switch off for DNS failover.")
 _define(_S, "disable_dns_blacklist", "bool", True, "No temporary blacklisting of failed "
         "destinations.")
+_define(_S, "dns_server", "str", None, "openser_py addition: name servers "
+        "'ip[:port][, ...]' used instead of resolv.conf's (doc/dev/dns.md).",
+        validator=lambda node: _dns_server(validate_str(node)))
 _define(_S, "dst_blacklist", "blacklist", [], "Named static blacklist "
         "name:{ [!](proto, ip[/mask], port, \"text\"), ... } (repeatable).", multiple=True)
 

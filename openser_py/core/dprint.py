@@ -27,6 +27,7 @@ import syslog
 import time
 
 from openser_py import buildcfg
+from openser_py.core import log_json as _json
 
 L_ALERT = -3
 L_CRIT = -2
@@ -121,12 +122,15 @@ def facility_by_name(name):
 
 
 def configure(debug=None, log_stderror=None, log_facility=None,
-              log_name=None, color=None):
+              log_name=None, color=None, log_format=None):
     """Apply the logging related core parameters.
 
     Called by the master once the config has been read (and again in a child
     if it changes them).  Switching to syslog opens the syslog connection.
+    ``log_format`` is ``text`` or ``json`` (see :mod:`.log_json`).
     """
+    if log_format is not None:
+        _json.set_format(log_format)
     if debug is not None:
         set_debug(debug)
     if log_facility is not None:
@@ -202,6 +206,11 @@ def _log(level, fmt, args, depth=3):
             msg = "%s %r" % (fmt, args)
     else:
         msg = fmt
+    if _json.enabled():             # log_format=json: one JSON object
+        _json.record(state, level, LEVEL_NAMES.get(level, "DBG"),
+                     _SYSLOG_PRIO.get(level, syslog.LOG_DEBUG), msg,
+                     _origin(depth), depth)
+        return
     tag = LEVEL_NAMES.get(level, "DBG")
     if state.stderr and _use_color():
         tag = "%s%s%s" % (_COLORS.get(level, ""), tag, _RESET)
@@ -266,6 +275,11 @@ def LOG(level, text):
     This is what the script's ``log()`` and ``xlog()`` use.
     """
     if state.debug >= level:
+        if _json.enabled():
+            _json.record(state, level, LEVEL_NAMES.get(level, "DBG"),
+                         _SYSLOG_PRIO.get(min(level, L_DBG), syslog.LOG_DEBUG),
+                         text, _origin(2), 2)
+            return
         _emit(level, text)
 
 

@@ -17,12 +17,19 @@ same descriptor; the kernel hands each datagram to exactly one of them.
 ``stop`` (tests) is a callable checked between datagrams; give the socket a
 timeout (``settimeout``) so that it is checked while no traffic arrives.
 
+Reload (:mod:`openser_py.core.reload`): between two datagrams the loop
+reads the shm generation cell (one integer read) and switches to a newly
+published routing script when it changed.  So that an idle receiver
+switches too, a blocking socket gets ``SO_RCVTIMEO`` of
+:data:`RELOAD_POLL` seconds (receive side only: senders are unaffected).
+
 :func:`udp_send` is the UDP branch of :func:`forward.msg_send` (installed
 by ``forward.transport_send``).  It imports nothing from the SIP layers so
 that ``forward`` can import it at module level.
 """
 import errno
 import socket
+import struct
 
 from openser_py.core.dprint import LM_DBG, LM_ERR
 from openser_py.core.ip_addr import PROTO_UDP, ReceiveInfo
@@ -36,6 +43,7 @@ _RETRY = frozenset((errno.EINTR, errno.EAGAIN, errno.EWOULDBLOCK,
                     errno.ECONNREFUSED, errno.ENOBUFS, errno.ENOMEM))
 _CRLF = (b"\r", b"\n")
 _FATAL = frozenset((errno.EBADF, errno.ENOTSOCK, errno.EINVAL))
+RELOAD_POLL = 1           # s: longest an idle receiver waits to switch
 
 
 def udp_send(send_sock, ip, port, data):
@@ -59,11 +67,22 @@ def udp_rcv_loop(sock_info, stop=None):
     Runs until ``stop()`` returns true (checked between datagrams and on
     socket timeouts) or the socket becomes unusable; forever otherwise.
     """
+    from openser_py.core import reload
     from openser_py.core.receive import receive_msg
     sock = sock_info.sock
     recvfrom = sock.recvfrom
     dst_ip, dst_port = sock_info.ip, sock_info.port
+    gen = reload.generation_cell()
+    seen = reload.seen()
+    if gen is not None and sock.gettimeout() is None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                            struct.pack("ll", RELOAD_POLL, 0))
+        except OSError:
+            pass
     while stop is None or not stop():
+        if gen is not None and gen[0] != seen:
+            seen = reload.switch()
         try:
             data, addr = recvfrom(BUF_SIZE)
         except socket.timeout:

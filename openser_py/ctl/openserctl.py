@@ -14,6 +14,7 @@ from openser_py import version
 from openser_py.core import dprint
 from openser_py.ctl import rc as rcmod
 from openser_py.ctl.commands import register_all
+from openser_py.ctl.commands import reload as reload_cmd
 from openser_py.ctl.commands.base import (DEFAULTS, ENV_PREFIX, EXIT_ERROR,
                                           EXIT_OK, EXIT_USAGE, Context,
                                           CtlError, UsageError)
@@ -48,6 +49,8 @@ server (MI):
   unixsock <cmd> [args...]                   raw MI command over mi_datagram
   ping <uri>                                 send OPTIONS, print the status
   start | stop | restart                     run the server (PID_FILE)
+  reload                                     check openser.cfg, switch the
+                                             workers to its routing script
   doctor [-f openser.cfg]                    check rc, DB, schema, MI, PID
   config                                     the effective settings
   version | help
@@ -100,6 +103,7 @@ def build_parser():
         return orig(name, **kw)
     sub.add_parser = add_parser
     register_all(sub)
+    reload_cmd.register(sub)
     for name in ("version", "help", "config"):
         sub.add_parser(name).set_defaults(func=None, needs=None)
     return ap

@@ -5,7 +5,7 @@ from openser_py.mi import mi
 from openser_py.mi.tree import MiNode, MiRoot
 
 CORE = ["which", "ps", "uptime", "version", "pwd", "arg", "kill", "debug",
-        "get_statistics", "reset_statistics"]
+        "get_statistics", "reset_statistics", "reload_cfg"]
 
 MODULE = '''
 from openser_py.core.exports import MiExport, ModuleExports, MI_NO_INPUT_FLAG
