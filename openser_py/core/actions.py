@@ -74,17 +74,16 @@ def fixup_format(value, param_no):
 
 
 def fixup_dest(value, param_no):
-    """``[proto:]host[:port]`` resolved once, at start-up."""
-    from openser_py.core.ip_addr import PROTO_BY_NAME, PROTO_UDP
+    """``[proto:]host[:port]`` resolved once, at start-up (RFC 3263)."""
+    from openser_py.core import resolve
     try:
         proto, host, port = fwd.parse_hostport(value)
     except ValueError as exc:
         raise FixupError(str(exc)) from None
-    ip = fwd.resolve(host)
-    if ip is None:
+    dest = resolve.hostport_dest(proto, host, port)
+    if dest is None:
         raise FixupError("cannot resolve %r" % host)
-    p = PROTO_BY_NAME.get(proto, PROTO_UDP) if proto else PROTO_UDP
-    return (p, ip, port or (5061 if proto == "tls" else 5060))
+    return dest
 
 
 # -- logging / debug ----------------------------------------------------------

@@ -6,12 +6,10 @@ the bytes to the installed *sender*: by default :func:`transport_send` (UDP
 ``openser --trace-msg`` and tests install a recorder.  Stateless request
 forwarding counts ``core:fwd_requests``/``drop_requests``.  Destinations
 are resolved here: a URI or ``[proto:]host[:port]`` becomes
-``(proto, ip, port)`` with A/AAAA lookups through the system resolver
-(RFC 3263 NAPTR/SRV is not done: see the README).
+``(proto, ip, port)`` through :mod:`openser_py.core.resolve` (RFC 3263:
+NAPTR -> SRV -> A/AAAA, doc/dev/dns.md).
 """
-import ipaddress
-import socket
-
+from openser_py.core import resolve as _resolve
 from openser_py.core.core_stats import stats as _core_stats
 from openser_py.core.dprint import LM_ERR
 from openser_py.core.errors import (E_BAD_ADDRESS, E_IP_BLOCKED, E_NO_SOCKET,
@@ -21,7 +19,6 @@ from openser_py.core.ip_addr import (AF_INET6, PROTO_BY_NAME, PROTO_NAMES,
 from openser_py.core.udp_server import udp_send
 from openser_py.parser import msg_translator
 from openser_py.parser.errors import SipParseError
-from openser_py.parser.parse_uri import parse_uri
 
 _sockets = []
 _tcp_send = None      # openser_py.core.tcp.tcp_send once imported, or False
@@ -103,36 +100,16 @@ def msg_send(send_sock, proto, ip, port, data):
 
 
 def resolve(host):
-    """First IP for *host* (IPv6 brackets allowed) or None."""
-    bare = host.strip("[]")
-    try:
-        ipaddress.ip_address(bare)
-        return bare
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(bare, None, 0, socket.SOCK_DGRAM)
-    except (socket.gaierror, UnicodeError):
-        return None
-    return infos[0][4][0] if infos else None
+    """First IP for *host* (IPv6 brackets allowed) or None (A/AAAA)."""
+    return _resolve.resolvehost(host)
 
 
 def uri2dest(uri_text):
     """``(proto, ip, port)`` for a SIP URI; raises ValueError if unusable."""
-    uri = parse_uri(uri_text)
-    if uri.scheme not in ("sip", "sips"):
-        raise ValueError("cannot route to a %s: URI" % uri.scheme)
-    tr = (uri.transport or "").lower()
-    if uri.scheme == "sips":
-        proto = PROTO_TLS
-    else:
-        proto = PROTO_BY_NAME.get(tr, PROTO_UDP)
-    host = uri.maddr or uri.host
-    port = uri.port_no or (5061 if proto == PROTO_TLS else 5060)
-    ip = resolve(host)
-    if ip is None:
-        raise ValueError("cannot resolve %s" % host)
-    return proto, ip, port
+    dests = _resolve.uri_destinations(uri_text)     # RFC 3263
+    if not dests:
+        raise ValueError("cannot resolve %s" % uri_text)
+    return dests[0]
 
 
 def parse_hostport(text):
@@ -165,6 +142,7 @@ def forward_request(msg, dest=None, send_sock=None):
     branch (reference §17.2) and ``received``/``rport`` to the sender's.
     Returns 1 or a negative error.
     """
+    uri_dest = dest is None
     if dest is None:
         target = msg.dst_uri or (msg.new_uri if msg.new_uri is not None
                                  else msg.ruri)
@@ -204,6 +182,9 @@ def forward_request(msg, dest=None, send_sock=None):
         LM_ERR("cannot build the request: %s", exc.reason)
         return E_SEND
     ret = msg_send(sock, proto, ip, port, data)
+    if ret != 1 and uri_dest and _resolve.stateless_failover(
+            target, dest, sock, data, msg_send):
+        ret = 1                     # DNS failover: next address, same socket
     if ret == 1:
         _core_stats.fwd_requests.inc()
     else:
