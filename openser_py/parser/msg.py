@@ -417,6 +417,12 @@ class SipMsg:
         i = self._types.find(chr(t))
         return self._field(i) if i >= 0 else None
 
+    def hdr_body(self, t):
+        """Body (stripped) of the first header of type ``t``, or None,
+        without creating its HdrField (tm's transaction keys)."""
+        i = self._types.find(chr(t))
+        return self._parts[i][2].strip(WS) if i >= 0 else None
+
     def get_hdrs(self, t):
         """All header fields of type ``t`` (list)."""
         return [self._field(i) for i in self._indices(t)]
@@ -719,6 +725,31 @@ class SipMsg:
             if types.count(_MAXFWD_C) > 1:
                 raise SipParseError("duplicate Max-Forwards header")
             for name in _ALL_ACCESSORS:
+                getattr(self, name)
+        except SipParseError:
+            raise
+        except Exception as e:
+            raise SipParseError("malformed message (%s)"
+                                % type(e).__name__) from e
+
+    def parse_only(self, names):
+        """:meth:`parse_all` restricted to the lazy accessors *names*
+        (given in ``parse_all``'s order), the mandatory-header checks
+        included -- OpenSER's ``parse_headers`` with a set of flags: a
+        caller that needs a few headers (registrar's ``save``) neither
+        pays for nor fails on the others.  Raises the first
+        SipParseError found."""
+        try:
+            types = self._types
+            for t in _MANDATORY:
+                n = types.count(chr(t))
+                if n == 0:
+                    raise SipParseError("missing %s header" % HDR_NAMES[t])
+                if n > 1 and t in _SINGLE:
+                    raise SipParseError("duplicate %s header" % HDR_NAMES[t])
+            if types.count(_MAXFWD_C) > 1:
+                raise SipParseError("duplicate Max-Forwards header")
+            for name in names:
                 getattr(self, name)
         except SipParseError:
             raise

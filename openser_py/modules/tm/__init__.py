@@ -11,14 +11,17 @@ Layout: the foundations (``h_table``, ``cell``, ``cell_view``,
 ``doc/dev/tm.md``) and the stateful proxy on top of them: ``t_newtran``
 (creation, retransmissions), ``t_fwd`` (t_relay, branches, CANCEL),
 ``t_reply`` (reply processing, local replies), ``t_failure`` (failure
-route, best reply), ``t_timer`` (timer process), ``t_stats``, ``t_funcs``
-(script functions, PVs), ``api``.  This file holds the exports only.
+route, best reply), ``t_timer`` (timer process), ``t_hooks`` (tm
+callbacks), ``t_uac`` (local requests), ``t_mi`` (MI commands),
+``t_stats``, ``t_funcs`` (script functions, PVs), ``api``.  This file
+holds the exports only.
 """
 from openser_py.core.exports import (BRANCH_ROUTE, FAILURE_ROUTE, INT_PARAM,
                                      ONREPLY_ROUTE, REQUEST_ROUTE, STR_PARAM,
-                                     USE_FUNC_PARAM, CmdExport, ModuleExports,
-                                     ParamExport, PvExport)
-from openser_py.modules.tm import api, t_funcs as F, t_stats
+                                     USE_FUNC_PARAM, CmdExport, MiExport,
+                                     ModuleExports, ParamExport, PvExport)
+from openser_py.mi.tree import MI_ASYNC_RPL_FLAG, MI_NO_INPUT_FLAG
+from openser_py.modules.tm import api, t_funcs as F, t_hooks, t_mi, t_stats
 
 
 class cfg:
@@ -70,11 +73,19 @@ def mod_init():
             timer.register_utimer(func, param, interval_ms, name)
 
     t_stats.cfg.enabled = cfg.enable_stats
+    t_hooks.sync_generation()
+    t_hooks.declare(t_mi.mi_uac_dlg_hdl)
     if t_state.tm_init(cfg, TransTable, TimerWheel, register,
                        t_timer.tick) < 0:
         return -1
     return register_script_cb(t_newtran.post_script,
                               POST_SCRIPT_CB | REQ_TYPE_CB)
+
+
+def child_init(rank):
+    """After fork: the callback table is complete (see ``t_hooks``)."""
+    t_hooks.freeze()
+    return 0
 
 
 def destroy():
@@ -148,6 +159,17 @@ exports = ModuleExports(
              "reason may contain pseudo-variables; replies >= 180 get the "
              "tm To-tag. Returns 1, or -1 if a final reply was already "
              "sent.", ("code", "reason")),
+        _cmd("t_replicate", F.w_t_replicate, 1, F.fixup_replicate, _REQ,
+             "Send a copy of the request to the SIP URI (pseudo-variables "
+             "allowed) statefully: the R-URI is kept, the URI is the next "
+             "hop (appended branches keep the R-URI too and use their URI "
+             "as next hop). The transaction is local: no 100, no error "
+             "reply and no reply is relayed upstream (REGISTER "
+             "replication). Returns 1, or the negative t_relay codes.",
+             ("sip uri",)),
+        _cmd("t_replicate", F.w_t_replicate, 2, F.fixup_replicate, _REQ,
+             "t_replicate() with flags; only 0x04 (no DNS failover) has a "
+             "meaning.", ("sip uri", "flags")),
         _cmd("t_release", F.w_t_release, 0, None, _REQ,
              "Put the transaction on the wait timer (it is deleted "
              "wt_timer seconds later)."),
@@ -236,6 +258,36 @@ exports = ModuleExports(
              "statistics."),
     ),
     stats=t_stats.STAT_EXPORTS,
+    mi_cmds=(
+        MiExport("t_uac_dlg", t_mi.mi_tm_uac_dlg, MI_ASYNC_RPL_FLAG, doc=(
+            "Send a request from tm's local UAC. Arguments: method, "
+            "R-URI, next hop (\".\" none), local socket "
+            "(\"[proto:]ip[:port]\", \".\" any), header fields "
+            "(CRLF separated, From and To required; \"!!\" is replaced by "
+            "the local ip:port; \".\" none), optional body (needs "
+            "Content-Type). Call-ID, From tag and CSeq (10) are generated "
+            "when absent. Through an asynchronous transport the reply comes "
+            "when the request completes: \"<code> <reason>\", the dialog's "
+            "remote target, next hop and route set (\".\" when none), the "
+            "reply's header fields and body; otherwise 202 Accepted once "
+            "sent. Errors: 400 Invalid RURI / Invalid NEXTHOP / Bad headers / To "
+            "missing / From missing / Content-Type missing, 404 Invalid "
+            "local socket / Local socket not found.")),
+        MiExport("t_uac_cancel", t_mi.mi_tm_cancel, doc=(
+            "Cancel the local transaction with this Call-ID and CSeq "
+            "number: CANCEL for branches with a provisional reply, a local "
+            "487 for the others. 481 No such transaction.")),
+        MiExport("t_hash", t_mi.mi_tm_hash, MI_NO_INPUT_FLAG, doc=(
+            "One node per hash entry (0..65535) with attributes Current "
+            "(transactions now) and Total (ever inserted).")),
+        MiExport("t_reply", t_mi.mi_tm_reply, doc=(
+            "Reply statefully to a transaction. Arguments: code, reason, "
+            "trans_id (hash_index:label), To-tag (used if the request's To "
+            "has none), header fields (\".\" none), optional body. 400 "
+            "Invalid reply code / Invalid trans_id, 404 Transaction not "
+            "found, 500 Reply failed (e.g. a final reply was already "
+            "sent).")),
+    ),
     items=(
         PvExport("T_branch_idx", F.pv_branch_idx,
                  doc="In a branch route, the 1-based index of the branch "
@@ -248,5 +300,6 @@ exports = ModuleExports(
     mod_init=mod_init,
     response_f=response_f,
     destroy_f=destroy,
+    child_init=child_init,
     api=api.API,
 )

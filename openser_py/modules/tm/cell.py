@@ -6,7 +6,7 @@ entry.  Only bytes live in shm, so a cell is encoded as::
     +--------------------------------------------------------------+
     | header     HDR (fixed struct, HDR_SIZE bytes)                |
     | branches   nr_branches x BR (fixed struct, BR_SIZE bytes)    |
-    | sections   MATCH | UAS | AVP | BR0 | ... | BR<nr-1>          |
+    | sections   MATCH | UAS | AVP | TMCB | BR0 | ... | BR<nr-1>   |
     +--------------------------------------------------------------+
 
 * **Header and branch records** hold every scalar that changes during the
@@ -19,7 +19,8 @@ entry.  Only bytes live in shm, so a cell is encoded as::
   pickle) with its length in the header: MATCH (the key fields of the UAS
   request used by request matching, see :data:`MatchKey`), UAS (request
   bytes, last reply bytes, reply destination and the request's
-  new-uri/dst-uri/path), AVP (``AvpList.to_bytes()`` as is) and one
+  new-uri/dst-uri/path), AVP (``AvpList.to_bytes()`` as is), TMCB (the
+  transaction's tm callbacks, see ``t_hooks``; empty when none) and one
   section per branch (outgoing buffer, uri, destination ip, local CANCEL
   buffer, stored reply, dst-uri, path).  Replacing a section rewrites the
   value (``TransTable`` does it under the lock; see ``splice_section``).
@@ -48,14 +49,16 @@ __all__ = ["CellError", "Cell", "Branch", "MatchKey", "encode", "decode",
            "BR_OFF", "HDR_SIZE", "BR_SIZE", "N_SECTIONS"]
 
 MAGIC = 0x6D74              # "tm"
-VERSION = 1
+VERSION = 2
 MAX_MSG = 65535             # one SIP message (OpenSER BUF_SIZE)
 MAX_STR = 8192              # uris, hosts, path of one section, together
 MAX_AVP = 65535             # marshalled AVP list
 MAX_MATCH = 6 * MAX_STR     # the match section
+MAX_TMCB = 8192             # the marshalled tm callback list
 # marshal format 2 has no back-references: a cell's bytes depend only on
 # its values (deterministic records), at the same speed as format 4.
 _MARSHAL = 2
+MARSHAL_FORMAT = _MARSHAL
 
 # --- tm flags (header field ``flags``) -------------------------------------
 T_IS_INVITE = 1 << 0        # INVITE transaction
@@ -70,6 +73,7 @@ T_ON_WAIT = 1 << 8          # completed, on the wait timer
 T_REMOVED = 1 << 9          # out of the table for lookups, freed at last unref
 T_KILL_REPLY = 1 << 10      # no automatic error reply (t_relay flag 0x02)
 T_NO_100 = 1 << 11          # no automatic 100 (t_relay flag 0x01)
+T_E2E_ACKED = 1 << 12       # TMCB_E2EACK_IN already reported
 
 # --- claims (header fields ``claims`` / ``pending``) -----------------------
 CLAIM_REPLY = 1 << 0        # a final reply is being built/relayed
@@ -86,7 +90,7 @@ BR_FAKED = 1 << 4           # stored reply is a local 408/487 (FAKED_REPLY)
 BR_REPLY_STORED = 1 << 5    # a reply is stored in the branch section
 
 # --- sections ----------------------------------------------------------------
-SEC_MATCH, SEC_UAS, SEC_AVP, SEC_BR0 = 0, 1, 2, 3
+SEC_MATCH, SEC_UAS, SEC_AVP, SEC_TMCB, SEC_BR0 = 0, 1, 2, 3, 4
 N_SECTIONS = SEC_BR0 + MAX_BRANCHES
 
 #: the request fields transaction matching compares (reference §5.2);
@@ -111,7 +115,7 @@ HDR_FIELDS = (
     ("created", "d"),
     ("uas_retr_h", "Q"), ("uas_retr_due", "d"),
     ("uas_fr_h", "Q"), ("uas_fr_due", "d"),
-    ("wait_h", "Q"), ("wait_due", "d"),
+    ("wait_h", "Q"), ("wait_due", "d"), ("tmcb_types", "I"),
 ) + tuple(("len%d" % i, "I") for i in range(N_SECTIONS))
 
 BR_FIELDS = (
@@ -191,12 +195,13 @@ class Cell(list):
     ``branches`` (list of :class:`Branch`).
     """
 
-    __slots__ = ("match", "avps", "branches") + _UAS_DATA
+    __slots__ = ("match", "avps", "tmcbs", "branches") + _UAS_DATA
 
     def __init__(self, values=None):
         super().__init__(values if values is not None else _HDR_ZERO)
         self.match = _EMPTY_MATCH
         self.avps = b""
+        self.tmcbs = ()
         self.branches = []
         self.request = self.reply = b""
         self.dst_ip = self.new_uri = self.dst_uri = self.path = ""
@@ -256,17 +261,34 @@ def _enc_avps(avps):
     return bytes(avps)
 
 
+def _enc_tmcbs(cbs):
+    if not cbs:
+        return b""
+    data = marshal.dumps(tuple(cbs), _MARSHAL)
+    if len(data) > MAX_TMCB:
+        raise CellError("tm callback list too large: %d bytes" % len(data))
+    return data
+
+
+def decode_tmcbs(data):
+    """The ``(types, index, param)`` tuples of a SEC_TMCB section."""
+    return marshal.loads(data) if data else ()
+
+
 def encode_section(sec, obj):
     """Marshal the data of section ``sec`` (bounded); returns bytes.
 
     ``obj`` is a :data:`MatchKey` (SEC_MATCH), a :class:`Cell` (SEC_UAS:
-    its UAS data), AVP bytes (SEC_AVP) or a :class:`Branch` (SEC_BR0+b).
+    its UAS data), AVP bytes (SEC_AVP), the tm callback tuples (SEC_TMCB)
+    or a :class:`Branch` (SEC_BR0+b).
     The strings of one UAS or branch section share a ``MAX_STR`` budget.
     """
     if sec == SEC_AVP:
         return _enc_avps(obj)
     if sec == SEC_MATCH:
         return _enc_match(obj)
+    if sec == SEC_TMCB:
+        return _enc_tmcbs(obj)
     return _enc_uas(obj) if sec == SEC_UAS else _enc_branch(obj)
 
 
@@ -276,7 +298,8 @@ def encode(cell):
     nrb = len(branches)
     if nrb > MAX_BRANCHES:
         raise CellError("too many branches: %d" % nrb)
-    secs = [_enc_match(cell.match), _enc_uas(cell), _enc_avps(cell.avps)]
+    secs = [_enc_match(cell.match), _enc_uas(cell), _enc_avps(cell.avps),
+            _enc_tmcbs(cell.tmcbs)]
     vals = cell[:]
     vals[_I_MAGIC], vals[_I_VERSION], vals[_I_NRB] = MAGIC, VERSION, nrb
     i = _I_LEN0
@@ -352,10 +375,11 @@ def decode(buf):
     (cell.request, cell.reply, cell.dst_ip, cell.new_uri, cell.dst_uri,
      cell.path) = _loads(buf[offs[1]:offs[2]], _N_UAS)
     cell.avps = bytes(buf[offs[2]:offs[3]])
+    cell.tmcbs = decode_tmcbs(buf[offs[3]:offs[4]])
     brs = []
     unpack = _BR.unpack_from
     off = HDR_SIZE
-    for i in range(3, len(offs) - 1):
+    for i in range(SEC_BR0, len(offs) - 1):
         b = list.__new__(Branch)
         _list_init(b, unpack(buf, off))
         off += BR_SIZE

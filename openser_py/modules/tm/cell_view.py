@@ -19,6 +19,8 @@ __all__ = ["CellView", "TIMER_FIELDS"]
 
 _U32 = struct.Struct("<I")
 _FLAGS = C.HDR_OFF["flags"]
+_HOFF, _BOFF = C.HDR_OFF, C.BR_OFF          # hot paths: no module lookups
+_HSIZE, _BSIZE = C.HDR_SIZE, C.BR_SIZE
 _NRB = C.HDR_OFF["nr_branches"][1]
 
 #: timer kind -> (handle field, due field, per branch?)
@@ -50,23 +52,23 @@ class CellView:
 
     def get(self, name):
         """Header field ``name``."""
-        st, off = C.HDR_OFF[name]
+        st, off = _HOFF[name]
         return st.unpack_from(self._mm, self.vo + off)[0]
 
     def set(self, name, value):
         """Write header field ``name`` in place."""
-        st, off = C.HDR_OFF[name]
+        st, off = _HOFF[name]
         st.pack_into(self._mm, self.vo + off, value)
 
     def bget(self, b, name):
         """Field ``name`` of branch ``b``."""
-        st, off = C.BR_OFF[name]
-        return st.unpack_from(self._mm, self.vo + C.HDR_SIZE + b * C.BR_SIZE + off)[0]
+        st, off = _BOFF[name]
+        return st.unpack_from(self._mm, self.vo + _HSIZE + b * _BSIZE + off)[0]
 
     def bset(self, b, name, value):
         """Write field ``name`` of branch ``b`` in place."""
-        st, off = C.BR_OFF[name]
-        st.pack_into(self._mm, self.vo + C.HDR_SIZE + b * C.BR_SIZE + off, value)
+        st, off = _BOFF[name]
+        st.pack_into(self._mm, self.vo + _HSIZE + b * _BSIZE + off, value)
 
     def or_flags(self, bits):
         """``flags |= bits``; returns the old flags."""
@@ -138,6 +140,13 @@ class CellView:
         if per_branch:
             return self.bget(branch, hname), self.bget(branch, dname)
         return self.get(hname), self.get(dname)
+
+    def timer_handle(self, kind, branch=0):
+        """Only the handle of timer ``kind`` (0 = not armed)."""
+        hname, _dname, per_branch = TIMER_FIELDS[kind]
+        if per_branch:
+            return self.bget(branch, hname)
+        return self.get(hname)
 
     def set_timer(self, kind, branch, handle, due):
         """Store (or clear with 0, 0.0) the handle of timer ``kind``."""

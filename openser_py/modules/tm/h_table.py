@@ -47,8 +47,9 @@ from openser_py.mem.shtable import ENTRY_HDR, ShTable
 from openser_py.modules.tm import cell as C
 from openser_py.modules.tm.cell_view import TIMER_FIELDS, CellView  # noqa: F401
 from openser_py.modules.tm.t_branch import TABLE_ENTRIES
-from openser_py.modules.tm.t_lookup import (E2E_ACK, FOUND, NOT_FOUND,
-                                            Candidate, reply_matches)
+from openser_py.modules.tm.t_lookup import (E2E_ACK, FOUND, METHOD_OTHER,
+                                            NOT_FOUND, Candidate,
+                                            reply_matches)
 
 __all__ = ["TransTable", "CellView", "tm_hash", "INSERTED", "OOM",
            "CLAIMED", "BUSY", "GONE", "DELETED", "FREED"]
@@ -256,7 +257,11 @@ class TransTable(ShTable):
                 return False
             brf = self._mm[e + ENTRY_HDR + C.HDR_SIZE + branch * C.BR_SIZE
                            + _BR_FLAGS[1]]
-            method = C.decode_match(self._mm, e + ENTRY_HDR).method
+            # the method name is needed only for unknown methods and UAC
+            # cells (reply_matches); else the ids decide: skip the decode
+            method = C.decode_match(self._mm, e + ENTRY_HDR).method \
+                if cseq_method_id == METHOD_OTHER or p[6] & C.T_NO_UAS \
+                else None
             if not reply_matches(p[6], p[3], method, p[2], branch, brf,
                                  cseq_method_id, cseq_method):
                 return False
@@ -359,6 +364,19 @@ class TransTable(ShTable):
                 return BUSY
             self.delete_entry_locked(e)
             return DELETED
+
+    def bucket_stats(self):
+        """``(current, total)`` transactions of every bucket (MI ``t_hash``).
+
+        ``total`` is the bucket's label counter: every transaction ever
+        inserted there (OpenSER ``acc_entries``).  Racy reads, fine for MI.
+        """
+        words = self._a.view[self._boff:self._boff + 16 * self.n_buckets] \
+            .cast("I")
+        try:
+            return list(zip(words[2::4], words[3::4]))
+        finally:
+            words.release()
 
     def labels(self, bucket):
         """Labels in ``bucket`` (snapshot), oldest first."""

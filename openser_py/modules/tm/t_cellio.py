@@ -29,12 +29,17 @@ def uas_tuple(v):
 
 
 def set_uas_reply(v, data):
-    """Store ``data`` as the last reply sent upstream; False if no shm."""
+    """Store ``data`` as the last reply sent upstream; False if no shm.
+
+    Only the reply changes: the section is re-marshalled from its tuple
+    (no ``Cell``); a reply is one message, bounded like any (``MAX_MSG``).
+    """
+    if len(data) > C.MAX_MSG:
+        raise C.CellError("reply too large: %d > %d bytes"
+                          % (len(data), C.MAX_MSG))
     vals = uas_tuple(v)
-    c = C.Cell()
-    (c.request, _, c.dst_ip, c.new_uri, c.dst_uri, c.path) = vals
-    c.reply = data
-    return v.set_section(C.SEC_UAS, C.encode_section(C.SEC_UAS, c))
+    return v.set_section(C.SEC_UAS, marshal.dumps(
+        (vals[0], data) + vals[2:], C.MARSHAL_FORMAT))
 
 
 def br_tuple(v, b):
@@ -52,7 +57,7 @@ def set_br(v, b, **changes):
 
 def disarm(v, kind, b=0):
     """Stop timer ``kind`` (of branch ``b``) if armed."""
-    handle = v.timer(kind, b)[0]
+    handle = v.timer_handle(kind, b)
     if handle:
         rt.wheel.disarm(handle)
         v.set_timer(kind, b, 0, 0.0)

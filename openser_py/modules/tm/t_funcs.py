@@ -178,6 +178,29 @@ def w_t_reply(msg, code, reason):
     return t_reply.reply_local(t, msg, code, reason)
 
 
+def fixup_replicate(value, param_no):
+    """``t_replicate(uri[, flags])``: a SIP URI (may hold PVs), flags."""
+    if param_no == 2:
+        return actions.fixup_int(value, param_no)
+    fmt = actions.fixup_format(value, param_no)
+    if fmt.is_static:
+        from openser_py.parser.parse_uri import parse_uri
+        try:
+            parse_uri(fmt.text)
+        except (ValueError, SipParseError) as exc:
+            raise FixupError("bad replication URI %r: %s"
+                             % (fmt.text, exc)) from None
+        return fmt.text
+    return fmt
+
+
+def w_t_replicate(msg, uri, flags=0):
+    """``t_replicate(uri[, flags])``."""
+    if uri.__class__ is not str:
+        uri = uri.format(msg)
+    return t_fwd.replicate(msg, uri, flags)
+
+
 def w_t_release(msg):
     """``t_release()``."""
     t = bound(msg)

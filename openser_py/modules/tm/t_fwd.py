@@ -37,6 +37,7 @@ import copy
 import functools
 
 from openser_py.core import dset, forward
+from openser_py.core.dns import failover as dns_failover
 from openser_py.core.dprint import LM_DBG, LM_ERR
 from openser_py.core.errors import (E_BAD_ADDRESS, E_IP_BLOCKED,
                                     E_NO_DESTINATION, E_NO_SOCKET, E_SEND,
@@ -48,7 +49,7 @@ from openser_py.core.ip_addr import af_of
 from openser_py.core.route import DROP_R_F
 from openser_py.core.script_state import state
 from openser_py.modules.tm import cell as C
-from openser_py.modules.tm import fsm, t_reply
+from openser_py.modules.tm import fsm, t_hooks, t_reply
 from openser_py.modules.tm import timer_wheel as W
 from openser_py.modules.tm.h_table import tm_hash
 from openser_py.modules.tm.t_cellio import (BR_BUFFER, BR_CANCEL, BR_DST_IP,
@@ -64,13 +65,17 @@ from openser_py.modules.tm.t_state import (match_cfg, now, rt, run_nested,
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.methods import METHOD_ACK, METHOD_CANCEL, METHOD_INVITE
 
-__all__ = ["relay", "forward_branches", "cancel_invite", "cancel_branches",
-           "script_ret", "F_NO_100", "F_NO_ERR_REPLY", "F_NO_DNS_FAILOVER"]
+__all__ = ["relay", "replicate", "forward_branches", "cancel_invite",
+           "cancel_all", "cancel_branches", "mark_cancel_locked",
+           "script_ret", "F_NO_100",
+           "F_NO_ERR_REPLY", "F_NO_DNS_FAILOVER", "F_REPLICATE"]
 
 F_NO_100, F_NO_ERR_REPLY, F_NO_DNS_FAILOVER = 0x01, 0x02, 0x04
+F_REPLICATE = 0x10000           # internal: t_replicate (OpenSER repl flag)
 _ACK, _CANCEL = int(METHOD_ACK), int(METHOD_CANCEL)
 _INVITE = int(METHOD_INVITE)
 _DROPPED = -1000                # a branch_route dropped the branch
+_BRANCH_CBS = t_hooks.TMCB_REQUEST_FWDED | t_hooks.TMCB_REQUEST_BUILT
 _SCRIPT_ERR = {E_NO_DESTINATION: -3, E_TOO_MANY_BRANCHES: -3,
                E_BAD_ADDRESS: -4, E_IP_BLOCKED: -5, E_SEND: -6,
                E_NO_SOCKET: -6, -2: -2}
@@ -104,23 +109,53 @@ def relay(msg, dest=None, flags=0):
     if res in (ACK_E2E, ACK_NONE):
         return -1
     extra = (C.T_NO_DNS_FAILOVER if flags & F_NO_DNS_FAILOVER else 0) | \
-        (C.T_KILL_REPLY if flags & F_NO_ERR_REPLY else 0)
+        (C.T_KILL_REPLY if flags & F_NO_ERR_REPLY else 0) | \
+        (C.T_IS_LOCAL if flags & F_REPLICATE else 0)
     if extra:
         with rt.table.edit(*t) as v:
             if v is not None:
                 v.or_flags(extra)
-    if res == NEW and msg.method_id == _INVITE and not flags & F_NO_100:
+    if res == NEW and msg.method_id == _INVITE and \
+            not flags & (F_NO_100 | F_REPLICATE):
         t_reply.reply_local(t, msg, 100, "Giving a try")
     if msg.method_id == _CANCEL and cancel_invite(msg, t):
         return 1
     err = forward_branches(msg, t, dest)
     if err >= 0:
         return 1
-    if state.route_type == REQUEST_ROUTE and not flags & F_NO_ERR_REPLY:
+    if state.route_type == REQUEST_ROUTE and \
+            not flags & (F_NO_ERR_REPLY | F_REPLICATE):
         code, reason = err2reason_phrase(err, "TM")
         if t_reply.reply_local(t, msg, code, reason) == 1:
             return 0
     return script_ret(err)
+
+
+def replicate(msg, uri, flags=0):
+    """``t_replicate(uri[, flags])``: send a copy of the request to ``uri``.
+
+    OpenSER's "horrible hack" for REGISTER replication: the request goes
+    as is (R-URI unchanged, ``uri`` as the next hop; appended branches
+    keep the R-URI and get their URI as next hop), statefully, in a
+    transaction marked local so that the replies stop here; no 100 and
+    no error reply upstream.  Only flag 0x04 (no DNS failover) matters.
+    """
+    from openser_py.modules.tm.t_state import bound
+    msg.dst_uri = uri
+    ruri = msg.new_uri if msg.new_uri is not None else msg.ruri
+    if dset.branch_uri2dset(ruri) != 0:
+        LM_ERR("failed to convert uri to dst")
+        return -1
+    t = bound(msg)
+    if t is None:
+        return relay(msg, None, (flags & F_NO_DNS_FAILOVER) | F_REPLICATE)
+    if msg.method_id == _ACK:
+        return -1
+    with rt.table.edit(*t) as v:
+        if v is not None:
+            v.or_flags(C.T_IS_LOCAL)
+    err = forward_branches(msg, t)
+    return 1 if err >= 0 else script_ret(err)
 
 
 def forward_branches(msg, t, dest=None):
@@ -182,6 +217,7 @@ def _add_branch(msg, t, target, dest, on_branch):
             return E_TOO_MANY_BRANCHES
         fr_ms = v.get("fr_timeout")
         is_inv = bool(v.get("flags") & C.T_IS_INVITE)
+        tc = t_hooks.collect(v, _BRANCH_CBS)
     lumps = msg.lumps
     if on_branch:
         from openser_py.core import cfgload
@@ -194,12 +230,20 @@ def _add_branch(msg, t, target, dest, on_branch):
                 LM_DBG("branch %d dropped by branch_route", b)
                 return _DROPPED
     try:
-        return _send_branch(msg, t, b, dest, is_inv, fr_ms)
+        if tc is not None:
+            t_hooks.run_trans_callbacks(t_hooks.TMCB_REQUEST_FWDED, tc, msg,
+                                        None, -int(msg.method_id))
+        ret = _send_branch(msg, t, b, dest, is_inv, fr_ms, tc)
+        if ret == E_SEND:       # DNS failover: the name's next address
+            ret = dns_failover.send_failover(msg, t, b, dest, lambda nb, d:
+                                             _send_branch(msg, t, nb, d, is_inv,
+                                                          fr_ms, tc))
+        return ret
     finally:
         msg.lumps = lumps
 
 
-def _send_branch(msg, t, b, dest, is_inv, fr_ms):
+def _send_branch(msg, t, b, dest, is_inv, fr_ms, tc=None):
     try:
         proto, ip, port = _dest(msg, dest)
     except (ValueError, SipParseError) as exc:
@@ -231,6 +275,13 @@ def _send_branch(msg, t, b, dest, is_inv, fr_ms):
     with rt.table.edit(*t) as v:
         if v is None:
             return E_UNSPEC
+        if is_inv and v.get("uas_status") >= 200:
+            # a final of an earlier branch of this very t_relay was relayed
+            # meanwhile; OpenSER adds every branch before sending any, so
+            # this one would have been cancelled: it goes out flagged to
+            # be cancelled at its first provisional reply
+            LM_DBG("transaction completed: branch %d to be cancelled", b)
+            br.flags |= C.BR_CANCELED | C.BR_TO_CANCEL
         try:
             idx = v.add_branch(br)
         except C.CellError as exc:
@@ -254,6 +305,10 @@ def _send_branch(msg, t, b, dest, is_inv, fr_ms):
                 stop_branch_timers(v, b)
                 v.bset(b, "flags", v.bget(b, "flags") & ~C.BR_ACTIVE)
         return E_SEND
+    if tc is not None:
+        t_hooks.run_trans_callbacks(t_hooks.TMCB_REQUEST_BUILT, tc, msg, None,
+                                    -int(msg.method_id), data,
+                                    (proto, ip, port))
     return b
 
 
@@ -271,21 +326,46 @@ def cancel_invite(msg, t_cancel):
     inv = (h, label)
     try:
         t_reply.reply_local(t_cancel, msg, 200, "canceling")
-        with rt.table.edit(*inv) as v:
-            if v is None:
-                return True
-            v.or_flags(C.T_CANCELED)
-            states = branch_states(v)
-            send_bm, fake_bm = cancel_plan(states, which_cancel(states))
-            for b in range(len(states)):
-                if (send_bm | fake_bm) & (1 << b):
-                    f = v.bget(b, "flags") | C.BR_CANCELED
-                    v.bset(b, "flags", f | (C.BR_TO_CANCEL
-                                            if fake_bm & (1 << b) else 0))
-        cancel_branches(inv, send_bm, fake_bm)
+        cancel_all(inv)
     finally:
         rt.table.unref(*inv)
     return True
+
+
+def cancel_all(inv):
+    """Cancel every pending branch of INVITE transaction ``inv``.
+
+    Flags it cancelled and, in one critical section, marks the branches
+    without a final reply; then CANCELs those that had a provisional and
+    fakes a 487 for the silent ones (a later 1xx on them is cancelled).
+    """
+    with rt.table.edit(*inv) as v:
+        if v is None:
+            return
+        v.or_flags(C.T_CANCELED)
+        send_bm, fake_bm = mark_cancel_locked(v)
+    cancel_branches(inv, send_bm, fake_bm)
+
+
+def mark_cancel_locked(v, active_only=False):
+    """Inside ``edit``: mark the branches without a final reply cancelled.
+
+    Returns ``(send_bm, fake_bm)`` for :func:`cancel_branches` (call it
+    after the release).  ``active_only`` skips branches never sent.
+    """
+    states = branch_states(v)
+    bm = which_cancel(states)
+    if active_only:
+        for b, st in enumerate(states):
+            if not st.active:
+                bm &= ~(1 << b)
+    send_bm, fake_bm = cancel_plan(states, bm)
+    for b in range(len(states)):
+        if (send_bm | fake_bm) & (1 << b):
+            f = v.bget(b, "flags") | C.BR_CANCELED
+            v.bset(b, "flags", f | (C.BR_TO_CANCEL
+                                    if fake_bm & (1 << b) else 0))
+    return send_bm, fake_bm
 
 
 def cancel_branches(t, send_bm, fake_bm):

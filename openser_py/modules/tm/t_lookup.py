@@ -70,13 +70,12 @@ def request_key(msg, local_totag=""):
     frm, to, cseq, callid = msg.from_, msg.to, msg.cseq, msg.callid
     if via is None or frm is None or to is None or cseq is None or not callid:
         raise ValueError("too few headers for transaction matching")
-    vhf = msg.get_hdr(HDR_VIA)
+    body = msg.hdr_body             # no HdrField objects (hot path)
     return MatchKey(
         int(msg.method_id), msg.method, callid, cseq.num_str,
-        msg.get_hdr(HDR_CSEQ).body, msg.get_hdr(HDR_FROM).body,
-        frm.tag or "", msg.get_hdr(HDR_TO).body, to.uri, to.tag or "",
-        msg.ruri, vhf.body[via.start:via.end], via.branch or "", via.host,
-        via.port, via.transport, local_totag)
+        body(HDR_CSEQ), body(HDR_FROM), frm.tag or "", body(HDR_TO), to.uri,
+        to.tag or "", msg.ruri, body(HDR_VIA)[via.start:via.end],
+        via.branch or "", via.host, via.port, via.transport, local_totag)
 
 
 def _via_matching(t, m):

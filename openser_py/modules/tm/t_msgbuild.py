@@ -93,11 +93,16 @@ def build_ack(buffer, reply):
     return _local_request(buffer, "ACK", to_line)
 
 
-def build_reply(req, code, reason, tagger, extra_hdrs="", body=b""):
-    """A local reply to UAS request ``req`` (tm To-tag for code >= 180)."""
-    to_tag = None
-    if code >= 180 and req.to is not None and not req.to.tag:
-        to_tag = tagger.totag(req)
+def build_reply(req, code, reason, tagger, extra_hdrs="", body=b"",
+                to_tag=None):
+    """A local reply to UAS request ``req`` (tm To-tag for code >= 180).
+
+    An explicit ``to_tag`` (MI ``t_reply``) is used instead, for any code.
+    """
+    if req.to is None or req.to.tag:
+        to_tag = None
+    elif not to_tag:
+        to_tag = tagger.totag(req) if code >= 180 else None
     return msg_translator.build_local_reply(
         req, code, reason, to_tag=to_tag, extra_hdrs=extra_hdrs, body=body,
         server_hdr=server_header_line(),

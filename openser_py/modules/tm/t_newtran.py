@@ -29,7 +29,7 @@ import functools
 from openser_py.core import usr_avp
 from openser_py.core.dprint import LM_ERR, LM_WARN
 from openser_py.modules.tm import cell as C
-from openser_py.modules.tm import fsm, t_stats
+from openser_py.modules.tm import fsm, t_hooks, t_stats
 from openser_py.modules.tm import timer_wheel as W
 from openser_py.modules.tm.h_table import INSERTED, OOM, tm_hash
 from openser_py.modules.tm.t_cellio import (UAS_DST_IP, UAS_REPLY, disarm,
@@ -114,10 +114,11 @@ def newtran(msg):
         return -2, None
     h = tm_hash(key.callid, key.cseq_num)
     matcher = functools.partial(match_request, key, **match_cfg())
-    new_value = None
+    new_value = cell = None
     if key.method_id != _ACK:
         try:
-            new_value = C.encode(make_cell(msg, key))
+            cell = make_cell(msg, key)
+            new_value = C.encode(cell)
         except (C.CellError, SipParseError) as exc:
             LM_ERR("cannot create the transaction: %s", exc)
             return -2, None
@@ -127,6 +128,8 @@ def newtran(msg):
         bind(msg, t)
         msg.ctx["tm.own_ref"] = True
         t_stats.inc("UAS_transactions")
+        if t_hooks.has_reqin() or msg.ctx.get("tm.tmcb_pending"):
+            t_hooks.new_transaction(t, cell, msg)
         return NEW, t
     if res == FOUND:
         try:
@@ -136,7 +139,7 @@ def newtran(msg):
         return RETRANS, t
     if res == E2E_ACK:
         try:
-            _e2e_ack(t)
+            _e2e_ack(t, msg)
         finally:
             rt.table.unref(h, label)
         return ACK_E2E, t
@@ -166,12 +169,22 @@ def _retransmission(t, msg):
         send_uas(dst, uas[UAS_REPLY])
 
 
-def _e2e_ack(t):
+def _e2e_ack(t, msg):
+    tc = None
     with rt.table.edit(*t) as v:
-        if v is not None and v.get("relayed_branch") == LOCAL_REPLY \
+        if v is None:
+            return
+        if v.get("relayed_branch") == LOCAL_REPLY \
                 and v.get("uas_state") != fsm.S_CONFIRMED:
             v.set("uas_state", fsm.S_CONFIRMED)
             put_on_wait(v, now())
+        if not v.get("flags") & C.T_E2E_ACKED:
+            tc = t_hooks.collect(v, t_hooks.TMCB_E2EACK_IN)
+            if tc is not None:
+                v.or_flags(C.T_E2E_ACKED)
+    if tc is not None:      # the first ACK only (OpenSER: per To-tag)
+        t_hooks.run_trans_callbacks(t_hooks.TMCB_E2EACK_IN, tc, msg, None,
+                                    -int(msg.method_id))
 
 
 def release(t):

@@ -42,7 +42,7 @@ from openser_py.core.flags import getb0flags, setb0flags
 from openser_py.core.route import DROP_R_F
 from openser_py.core.usr_avp import AvpList
 from openser_py.modules.tm import cell as C
-from openser_py.modules.tm import fsm, t_stats
+from openser_py.modules.tm import fsm, t_hooks, t_stats
 from openser_py.modules.tm import timer_wheel as W
 from openser_py.modules.tm.t_cellio import (BR_BUFFER, BR_DST_IP, UAS_DST_IP,
                                             arm, br_tuple, branch_states,
@@ -64,6 +64,9 @@ __all__ = ["reply_received", "decide", "reply_local", "store_final",
 
 FAKED_REASONS = {408: "Request Timeout", 487: "Request Terminated"}
 _CANCEL = int(METHOD_CANCEL)
+_LOCAL_CBS = t_hooks.TMCB_LOCAL_COMPLETED | t_hooks.TMCB_LOCAL_RESPONSE_OUT
+_DECIDE_CBS = _LOCAL_CBS | t_hooks.TMCB_RESPONSE_FWDED | \
+    t_hooks.TMCB_RESPONSE_OUT
 
 
 def send_uas(dst, data):
@@ -93,8 +96,13 @@ def _final_timers_locked(v, code, relayed_branch, t_now):
     arm(v, W.TK_UAS_FR, 0, timers.fr / 1000.0, t_now)
 
 
-def store_final(t, code, data, relayed_branch, local):
-    """A final reply went upstream: store it, final timers, statistics."""
+def store_final(t, code, data, relayed_branch, local, rpl=None, dst=None):
+    """A final reply went upstream: store it, final timers, statistics.
+
+    Then ``TMCB_RESPONSE_OUT`` (``rpl``: the relayed reply, or
+    ``FAKED_REPLY`` for a local one; extra1/extra2 = bytes, destination).
+    """
+    tc = None
     with rt.table.edit(*t) as v:
         if v is not None:
             set_uas_reply(v, data)
@@ -102,22 +110,34 @@ def store_final(t, code, data, relayed_branch, local):
             v.set("uas_state", fsm.S_ACCEPTED if code < 300 and
                   v.get("flags") & C.T_IS_INVITE else fsm.S_COMPLETED)
             _final_timers_locked(v, code, relayed_branch, now())
+            tc = t_hooks.collect(v, t_hooks.TMCB_RESPONSE_OUT)
     t_stats.completed(code)
     t_stats.inc("local_replies" if local else "relayed_replies")
+    if tc is not None:
+        t_hooks.run_trans_callbacks(
+            t_hooks.TMCB_RESPONSE_OUT, tc, None,
+            t_hooks.FAKED_REPLY if rpl is None else rpl, code, data, dst)
 
 
-def reply_local(t, req, code, reason, extra_hdrs="", body=b""):
+def reply_local(t, req, code, reason, extra_hdrs="", body=b"", to_tag=None):
     """Reply ``code`` statefully to ``req`` (the transaction's request).
 
-    Returns 1, or -1 when a final reply was already sent or sending failed.
+    ``to_tag`` replaces the tm To-tag (MI ``t_reply``).  Returns 1, or -1
+    when a final reply was already sent or sending failed.
     """
     try:
-        data = build_reply(req, code, reason, rt.tagger, extra_hdrs, body)
+        data = build_reply(req, code, reason, rt.tagger, extra_hdrs, body,
+                           to_tag)
     except SipParseError as exc:
         LM_ERR("cannot build the %d reply: %s", code, exc.reason)
         return -1
-    tag = rt.tagger.totag(req) if code >= 180 and req.to is not None \
-        and not req.to.tag else ""
+    if req.to is None or req.to.tag:
+        tag = ""
+    elif to_tag:
+        tag = to_tag
+    else:
+        tag = rt.tagger.totag(req) if code >= 180 else ""
+    cancel = None
     with rt.table.edit(*t) as v:
         if v is None or v.get("uas_status") >= 200:
             LM_ERR("cannot reply %d: transaction already replied", code)
@@ -129,11 +149,18 @@ def reply_local(t, req, code, reason, extra_hdrs="", body=b""):
             v.set("claims", v.get("claims") | C.CLAIM_REPLY)
             if tag:
                 v.set_local_totag(tag)
+            if v.get("flags") & C.T_IS_INVITE and v.nr_branches():
+                # our final ends the pending branches (OpenSER _reply_light)
+                from openser_py.modules.tm.t_fwd import mark_cancel_locked
+                cancel = mark_cancel_locked(v, active_only=True)
         else:
             set_uas_reply(v, data)
     ok = send_uas(dst, data) == 1
     if code >= 200:
-        store_final(t, code, data, LOCAL_REPLY, True)
+        store_final(t, code, data, LOCAL_REPLY, True, None, dst)
+    if cancel is not None and (cancel[0] or cancel[1]):
+        from openser_py.modules.tm import t_fwd
+        t_fwd.cancel_branches(t, *cancel)
     if not ok:
         LM_ERR("failed to send the %d reply", code)
         return -1
@@ -185,12 +212,20 @@ def _on_reply(t, b, msg):
         late_cancel = bool(brf & C.BR_TO_CANCEL) and code < 200
         if late_cancel:
             v.bset(b, "flags", brf & ~C.BR_TO_CANCEL)
-        bdata = br_tuple(v, b) if (is_inv and code >= 300) else None
+        local = bool(flags & C.T_IS_LOCAL)
+        # hop-by-hop ACK of a negative reply; a local UAC also ACKs its 2xx
+        ack = is_inv and (code >= 300 or (local and code >= 200 and not
+                                          flags & C.T_NO_AUTO_ACK))
+        bdata = br_tuple(v, b) if ack else None
+        tc = None if local else t_hooks.collect(v, t_hooks.TMCB_RESPONSE_IN)
         dst = (v.bget(b, "proto"), v.bget(b, "port"), v.bget(b, "sock"))
         on_reply = v.get("on_reply")
         msg_flags, bflags = v.get("msg_flags"), v.bget(b, "bflags")
         avps = v.section(C.SEC_AVP) if on_reply and \
             rt.cfg.onreply_avp_mode else None
+    if tc is not None:
+        t_hooks.run_trans_callbacks(t_hooks.TMCB_RESPONSE_IN, tc, None, msg,
+                                    code)
     if bdata is not None:                   # hop-by-hop ACK, §17.1.1.3
         try:
             ack = build_ack(bdata[BR_BUFFER], msg)
@@ -231,6 +266,8 @@ def decide(t, b, code, msg, t_now):
     """Relay decision for reply ``code`` on branch ``b`` (msg None: faked)."""
     relay_dst = None
     send_bm = fake_bm = 0
+    local_ev = 0
+    tc = out_tc = None
     with rt.table.edit(*t) as v:
         if v is None:
             return
@@ -239,9 +276,14 @@ def decide(t, b, code, msg, t_now):
         brf = v.bget(b, "flags") | C.BR_RECEIVED
         if msg is None:
             brf |= C.BR_FAKED
+        elif code < 200 and brf & C.BR_TO_CANCEL:
+            # the branch was cancelled (faked 487) after _on_reply looked:
+            # this is the serialisation point, the CANCEL goes out now
+            brf &= ~C.BR_TO_CANCEL
+            send_bm = 1 << b
         states = branch_states(v)
         snap = Snapshot(is_inv, v.get("uas_status"),
-                        v.match().method_id == _CANCEL,
+                        v.get("method_id") == _CANCEL,
                         bool(flags & C.T_CANCELED), v.get("first_branch"),
                         states)
         last = states[b].status
@@ -255,7 +297,8 @@ def decide(t, b, code, msg, t_now):
         if d.no_new_branches:
             v.or_flags(C.T_NO_NEW_BRANCHES)
         if d.cancel_bm:
-            send_bm, fake_bm = cancel_plan(states, d.cancel_bm)
+            sbm, fake_bm = cancel_plan(states, d.cancel_bm)
+            send_bm |= sbm
             for i in range(len(states)):
                 if d.cancel_bm & (1 << i):
                     f = v.bget(i, "flags") | C.BR_CANCELED
@@ -269,7 +312,9 @@ def decide(t, b, code, msg, t_now):
             if msg is not None:
                 set_br(v, b, reply=msg.buf)
         v.bset(b, "flags", brf)
-        if d.relay >= 0:
+        if d.relay >= 0 and flags & C.T_IS_LOCAL:
+            local_ev = _local_winner(v, d.relay, code, t_now)
+        elif d.relay >= 0:
             relay_dst = _uas_dst(v)
             if code >= 200:
                 if v.get("uas_status") < 200:
@@ -279,6 +324,10 @@ def decide(t, b, code, msg, t_now):
                     pushed = False
                 else:
                     pushed = True
+                    # a 2xx of another branch (new To-tag) is reported
+                    if v.get("relayed_branch") != b:
+                        out_tc = t_hooks.collect(v,
+                                                 t_hooks.TMCB_RESPONSE_OUT)
             elif code > v.get("uas_status"):
                 v.set("uas_status", code)
         if code < 200 and is_inv and d.branch_status is not None:
@@ -288,9 +337,25 @@ def decide(t, b, code, msg, t_now):
                 fr_inv / 1000.0 if fr_inv else None)
             if fr_due is not None:
                 arm(v, W.TK_FR, b, max(fr_due - t_now, 0.0), t_now)
+        if local_ev or (relay_dst is not None and code < 300):
+            tc = t_hooks.collect(v, _DECIDE_CBS)
+            if code < 200 and tc is not None:
+                out_tc = tc                 # 1xx relayed: RESPONSE_OUT too
+    if local_ev:
+        if code >= 200:
+            t_stats.completed(code)
+        t_hooks.run_trans_callbacks(
+            local_ev, tc, None,
+            msg if msg is not None else t_hooks.FAKED_REPLY, code)
     if relay_dst is not None and msg is not None:
-        _relay(t, code, msg, relay_dst, d.relay, pushed if code >= 200
-               else None)
+        if tc is not None:
+            t_hooks.run_trans_callbacks(t_hooks.TMCB_RESPONSE_FWDED, tc,
+                                        None, msg, code)
+        data = _relay(t, code, msg, relay_dst, d.relay,
+                      pushed if code >= 200 else None)
+        if out_tc is not None and data is not None:
+            t_hooks.run_trans_callbacks(t_hooks.TMCB_RESPONSE_OUT, out_tc,
+                                        None, msg, code, data, relay_dst)
     if send_bm or fake_bm:
         from openser_py.modules.tm import t_fwd
         t_fwd.cancel_branches(t, send_bm, fake_bm)
@@ -299,12 +364,34 @@ def decide(t, b, code, msg, t_now):
         t_failure.on_picked(t, d.picked, d.picked_code)
 
 
+def _local_winner(v, branch, code, t_now):
+    """Local transaction (UAC, t_replicate): nothing goes upstream.
+
+    Returns the callback event: ``TMCB_LOCAL_COMPLETED`` for the first
+    final (the transaction then waits), ``TMCB_LOCAL_RESPONSE_OUT`` for a
+    provisional, 0 for anything later.
+    """
+    status = v.get("uas_status")
+    if status >= 200:
+        return 0
+    if code >= 200:
+        v.set("uas_status", code)
+        v.set("relayed_branch", branch)
+        v.set("uas_state", fsm.S_COMPLETED)
+        put_on_wait(v, t_now)
+        return t_hooks.TMCB_LOCAL_COMPLETED
+    if code > status:
+        v.set("uas_status", code)
+    return t_hooks.TMCB_LOCAL_RESPONSE_OUT
+
+
 def _relay(t, code, msg, dst, branch, pushed):
+    """Relay ``msg`` upstream; returns the bytes sent (None: not built)."""
     try:
         data = msg_translator.build_res_buf(msg)
     except SipParseError as exc:
         LM_ERR("cannot build the reply to relay: %s", exc.reason)
-        return
+        return None
     if send_uas(dst, data) != 1:
         LM_ERR("failed to relay the %d reply", code)
     if pushed is None:                      # provisional: last reply sent
@@ -315,4 +402,5 @@ def _relay(t, code, msg, dst, branch, pushed):
     elif pushed:                            # a further 2xx after completion
         t_stats.inc("relayed_replies")
     else:
-        store_final(t, code, data, branch, False)
+        store_final(t, code, data, branch, False, msg, dst)
+    return data

@@ -29,9 +29,9 @@ after the lock is released.
 from openser_py.core import forward
 from openser_py.core.dprint import LM_ERR
 from openser_py.modules.tm import cell as C
-from openser_py.modules.tm import fsm, t_reply
+from openser_py.modules.tm import fsm, t_hooks, t_reply
 from openser_py.modules.tm import timer_wheel as W
-from openser_py.modules.tm.h_table import BUSY
+from openser_py.modules.tm.h_table import BUSY, DELETED
 from openser_py.modules.tm.t_cellio import (BR_BUFFER, BR_CANCEL, BR_DST_IP,
                                             UAS_DST_IP, UAS_REPLY, arm,
                                             br_tuple, disarm, put_on_wait,
@@ -81,6 +81,7 @@ def _fire(handle, h, label, b, kind, t_now):
     send = None
     fake = cancel = False
     remove = False
+    tc = None
     with rt.table.edit(h, label) as v:
         if v is None or v.timer(kind, b)[0] != handle:
             return
@@ -104,7 +105,8 @@ def _fire(handle, h, label, b, kind, t_now):
             what, cancel = fsm.fr_expired(
                 rt.timers, bool(flags & C.T_IS_LOCAL),
                 bool(flags & C.T_IS_INVITE), v.nr_branches(),
-                v.get("on_failure"), False, status,
+                v.get("on_failure"),
+                bool(v.get("tmcb_types") & t_hooks.TMCB_ON_FAILURE), status,
                 bool(flags & C.T_NOISY_CTIMER))
             if what == fsm.SILENT_DROP:
                 put_on_wait(v, t_now)
@@ -127,6 +129,7 @@ def _fire(handle, h, label, b, kind, t_now):
             disarm(v, W.TK_UAS_FR)
             v.set("uas_state", fsm.S_TERMINATED)
             remove = True
+            tc = t_hooks.collect(v, t_hooks.TMCB_TRANS_DELETED)
     if send is not None and send[4]:
         _send(*send)
     if fake:
@@ -134,7 +137,13 @@ def _fire(handle, h, label, b, kind, t_now):
             from openser_py.modules.tm import t_fwd
             t_fwd.cancel_branches(t, 1 << b, 0)
         t_reply.fake_reply(t, b, 408, t_now)
-    if remove and rt.table.remove(h, label) == BUSY:
+    if not remove:
+        return
+    res = rt.table.remove(h, label)
+    if res == BUSY:
         with rt.table.edit(h, label) as v:
             if v is not None:
                 arm(v, W.TK_DELETE, 0, rt.timers.delete / 1000.0, t_now)
+    elif res == DELETED and tc is not None:
+        t_hooks.run_trans_callbacks(t_hooks.TMCB_TRANS_DELETED, tc, None,
+                                    None, 0)

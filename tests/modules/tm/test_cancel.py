@@ -65,3 +65,31 @@ def test_no_new_branches_after_cancel(proxy_factory):
     assert not [s for s in out if s[1] == "10.0.0.9"]
     assert [first_line(s[3]) for s in out if s[1] == UAC[0]] == [
         "SIP/2.0 487 Gone"]
+
+
+def test_branch_added_after_the_2xx_is_cancelled_at_its_1xx(proxy_factory):
+    """Parallel forking race: a 2xx of branch 0 is relayed while the same
+    t_relay still adds branch 1 (OpenSER adds all branches before sending
+    any, so branch 1 would be cancelled): it goes out and its first
+    provisional reply gets a CANCEL."""
+    from openser_py.core import dset
+    from openser_py.core.ip_addr import PROTO_UDP, ReceiveInfo
+    from openser_py.core.scriptrun import SendRecorder
+    from openser_py.modules.tm import t_fwd
+    from openser_py.modules.tm.t_state import bind, rt
+    from openser_py.parser.msg import parse_msg
+    p = proxy_factory('route { t_relay(); }\n')
+    fwd = p.uac(request())[1][3]
+    p.uas(reply_to(fwd, 200, "OK"))
+    (t,) = [(b, lb) for b, (cur, _x) in enumerate(rt.table.bucket_stats())
+            if cur for lb in rt.table.labels(b)]
+    m = parse_msg(request())
+    m.rcv = ReceiveInfo(UAC[0], UAC[1], "127.0.0.1", 5060, PROTO_UDP, p.sock)
+    bind(m, t)
+    dset.append_branch(m, "sip:late@10.0.0.9")
+    with SendRecorder() as rec:
+        assert t_fwd.forward_branches(m, t) == 1
+    (late,) = [s[3] for s in rec.sent if s[1] == "10.0.0.9"]
+    out = p.uas(reply_to(late, 180, "Ringing"), src=("10.0.0.9", 5060))
+    assert [(s[1], first_line(s[3])) for s in out] == [
+        ("10.0.0.9", "CANCEL sip:late@10.0.0.9 SIP/2.0")]
