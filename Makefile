@@ -8,7 +8,7 @@ BPY = $(if $(wildcard $(VPY)),$(VPY),$(PYTHON))
 CFG ?= etc/openser/openser.cfg
 PYTEST_ARGS ?=
 
-.PHONY: all build-config tables venv run test test-prereqs bench-parser bench-script bench-options bench-calls bench-register bench \
+.PHONY: all build-config tables venv run test test-prereqs bench-parser bench-script bench-options bench-calls bench-register bench-cluster bench \
 	install modules-readme modules-docbook dbschema-docbook clean help
 
 all: build-config tables
@@ -22,6 +22,7 @@ help:
 	@echo "make bench-options stateless OPTIONS over UDP with sipp (children=2)"
 	@echo "make bench-calls   sipp uac -> openser_py (tm) -> sipp uas calls/s and CPU/call"
 	@echo "make bench-register REGISTER/s and CPU/REGISTER (no auth; digest auth on MySQL)"
+	@echo "make bench-cluster calls/s via a dispatcher front to 1, 2, 3 nodes (usrloc on MySQL)"
 	@echo "make bench         bench-calls + bench-register (Kamailio alongside when installed)"
 	@echo "make install PREFIX=/usr/local"
 
@@ -91,6 +92,9 @@ bench-calls: test-prereqs
 
 bench-register: test-prereqs
 	$(VPY) benchmarks/bench_register.py
+
+bench-cluster: test-prereqs
+	$(VPY) benchmarks/bench_cluster.py
 
 bench: bench-calls bench-register
 
