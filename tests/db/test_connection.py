@@ -70,3 +70,25 @@ def test_sqlite_after_fork_and_concurrent_writers(tmp_path):
                                                       (2, 40)]
     finally:
         con.close()
+
+
+def test_sqlite_new_file_opened_by_many_processes_at_once(tmp_path):
+    """Workers forked together all open a brand-new SQLite file: switching
+    it to WAL takes an exclusive lock that SQLite does not wait for, so the
+    driver retries; every process gets a working connection."""
+    from openser_py.db import api as db_api
+    url = "sqlite://" + str(tmp_path / "fresh.db")
+    pids = []
+    for _ in range(8):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                con = db_api.bind_dbmod(url).init(url)
+                con.raw_query("SELECT 1")
+                code = 0
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    codes = [os.waitpid(p, 0)[1] for p in pids]
+    assert codes == [0] * 8

@@ -14,6 +14,7 @@ columns are all given, else ``INSERT OR REPLACE``.
 import datetime
 import os
 import sqlite3
+import time
 
 from openser_py.db.backend import Backend
 from openser_py.db.sql import Dialect, pick_unique_key
@@ -53,7 +54,7 @@ class SqliteBackend(Backend):
         try:
             raw.execute("PRAGMA busy_timeout = %d" % timeout)
             if self.url.path != ":memory:":
-                raw.execute("PRAGMA journal_mode = WAL")
+                _set_wal(raw, timeout)
                 raw.execute("PRAGMA synchronous = NORMAL")
         except Exception:
             raw.close()
@@ -99,3 +100,25 @@ class SqliteBackend(Backend):
                                           "excluded")
         return self.execute(sql, params).affected
 
+
+def _set_wal(raw, timeout_ms):
+    """Switch the file to WAL unless it already is.  Changing the journal
+    mode needs an exclusive lock and SQLite answers "database is locked"
+    at once instead of waiting for busy_timeout, which happens when several
+    workers open a new file together after fork: retry until the timeout."""
+    deadline = time.monotonic() + max(timeout_ms, 1000) / 1000.0
+    delay = 0.005
+    while True:
+        try:
+            mode = raw.execute("PRAGMA journal_mode").fetchone()
+            if mode and str(mode[0]).lower() == "wal":
+                return
+            raw.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if ("locked" not in text and "busy" not in text) \
+                    or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
