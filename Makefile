@@ -59,7 +59,7 @@ venv: $(VENV)/.installed
 STATE_DIR ?= $(CURDIR)/var
 run: venv all
 	@mkdir -p $(STATE_DIR)
-	@printf 'DBENGINE=SQLITE\nDB_PATH=%s\nOSER_FIFO=%s\n' \
+	@printf 'SIP_DOMAIN=127.0.0.1\nDBENGINE=SQLITE\nDB_PATH=%s\nOSER_FIFO=%s\n' \
 		"$(STATE_DIR)/openser.db" "$(STATE_DIR)/openser_fifo" > $(STATE_DIR)/openserctlrc
 	OPENSERCTLRC=$(STATE_DIR)/openserctlrc $(VENV)/bin/openserdbctl -y create
 	@sed -e 's|sqlite:///var/lib/openser/openser.db|sqlite://$(STATE_DIR)/openser.db|' \
