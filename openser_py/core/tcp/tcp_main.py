@@ -168,6 +168,8 @@ class TcpMain(RequestsMixin, TlsMainMixin):
         """Pass *conn* (fd + unframed tail) to worker *w*."""
         hdr = conn.describe()
         hdr["op"] = "read"
+        if conn.tls is not None and conn.tls.info is not None:
+            hdr["tls"] = conn.tls.info          # tlsops: msg.rcv.tls
         try:
             ipc.send_msg(self.state.worker_chans[w][0], hdr, conn.buf,
                          conn.fileno())

@@ -29,6 +29,17 @@ from openser_py.core.tcp.conn import (S_CONNECTING, S_HANDSHAKE, S_IDLE,
 _EV_READ = selectors.EVENT_READ
 
 
+def _session_info(conn):
+    """tlsops' details of a just-established connection (None on error)."""
+    from openser_py.core.tls.certinfo import session_info
+    try:
+        return session_info(conn.tls.obj)
+    except Exception as exc:  # noqa: BLE001 - details are optional
+        LM_WARN("tcp main: TLS details of %s:%d unavailable: %s",
+                conn.peer_ip, conn.peer_port, exc)
+        return None
+
+
 class TlsMainMixin:
     """TLS handling of TCP main (needs ``state``, ``sel``, ``table``,
     ``clock``, ``close_conn``, ``_answer`` from the host)."""
@@ -151,6 +162,7 @@ class TlsMainMixin:
         LM_DBG("tcp main: TLS with %s:%d established: %s", conn.peer_ip,
                conn.peer_port, conn.tls.describe())
         conn.last_activity = now
+        conn.tls.info = _session_info(conn)
         waiters = conn.waiters if conn.state == S_CONNECTING else []
         conn.waiters = []
         conn.state = S_IDLE

@@ -27,13 +27,16 @@ class TcpReceiveInfo(ReceiveInfo):
     ``conn_id`` is OpenSER's ``rcv.proto_reserved1``: pass it to
     :func:`~openser_py.core.tcp.tcp_send` (replies on the same connection)
     and :func:`~openser_py.core.tcp.tcp_add_alias` (``force_tcp_alias``).
+    ``tls`` is the connection's TLS details for the tlsops module
+    (:mod:`openser_py.core.tls.certinfo`), None on plain TCP.
     """
-    __slots__ = ("conn_id",)
+    __slots__ = ("conn_id", "tls")
 
     def __init__(self, src_ip, src_port, dst_ip, dst_port, sock, conn_id,
-                 proto=PROTO_TCP):
+                 proto=PROTO_TCP, tls=None):
         super().__init__(src_ip, src_port, dst_ip, dst_port, proto, sock)
         self.conn_id = conn_id
+        self.tls = tls
 
 
 def _default_handler():
@@ -47,7 +50,7 @@ def _make_rcv(state, hdr):
     si = state.sockets[lidx] if 0 <= lidx < len(state.sockets) else None
     return TcpReceiveInfo(hdr["ip"], hdr["port"], hdr.get("lip") or "",
                           hdr.get("lport") or 0, si, hdr["id"],
-                          hdr.get("proto") or PROTO_TCP)
+                          hdr.get("proto") or PROTO_TCP, hdr.get("tls"))
 
 
 def _check_alias(frame, rcv):

@@ -97,7 +97,22 @@ def _load_chain(ctx, cert, key, required):
     except (ssl.SSLError, OSError) as exc:
         raise TlsConfigError("cannot load TLS certificate %s / key %s: %s"
                              % (cert, key, exc))
+    _remember_cert(ctx, cert)
     return True
+
+
+def _remember_cert(ctx, cert):
+    """Keep the DER of the certificate *ctx* presents (``$tls_my_*``).
+
+    Read here, in the master before privileges are dropped, because the
+    ``ssl`` module cannot give a context's certificate back later.
+    """
+    from openser_py.core.tls.x509 import pem_first_cert
+    try:
+        with open(cert, encoding="latin-1") as fh:
+            ctx.openser_cert_der = pem_first_cert(fh.read())
+    except OSError:
+        ctx.openser_cert_der = None
 
 
 def _load_ca(ctx, ca_list):

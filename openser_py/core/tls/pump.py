@@ -56,7 +56,8 @@ class TlsPump:
 
     __slots__ = ("raw", "obj", "inb", "outb", "app", "user", "connected",
                  "established", "net_out", "app_out", "net_eof", "app_shut",
-                 "last_send_ok", "registered", "activity", "server_side")
+                 "last_send_ok", "registered", "activity", "server_side",
+                 "info")
 
     def __init__(self, raw, ctx, server_side, now, connected=True):
         self.raw = raw
@@ -82,6 +83,7 @@ class TlsPump:
         self.last_send_ok = now
         self.registered = {}           # "tlsnet"/"tlsapp" -> selector mask
         self.activity = False          # bytes moved in the last service()
+        self.info = None               # certinfo.session_info() once open
 
     # -- the state machine ---------------------------------------------------
     def service(self, now, net_readable=False, app_readable=False):
