@@ -181,6 +181,13 @@ class ShTable:
         vo = e + ENTRY_HDR + klen
         return self._mm[vo:vo + vlen]
 
+    def value_head_locked(self, e, n):
+        """The first ``n`` bytes of entry ``e``'s value, copied (bucket
+        lock held): a version stamp or a type byte without copying the
+        whole value."""
+        vo = e + ENTRY_HDR + _U32.unpack_from(self._mm, e + 16)[0]
+        return self._mm[vo:vo + n]
+
     def entry_label(self, e):
         """Label of entry ``e`` (bucket lock held)."""
         return _U32.unpack_from(self._mm, e + 12)[0]

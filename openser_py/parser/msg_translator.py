@@ -138,6 +138,18 @@ def _same_address(name, ip):
     return name == ip
 
 
+def _plain_via1(msg):
+    """True when the first Via header field mentions none of the
+    parameters ``received``, ``maddr`` and ``rport`` (a substring test:
+    when in doubt the caller looks at the parameters)."""
+    types = msg._types
+    i = 0 if types[:1] == _VIA_C else types.find(_VIA_C)
+    if i < 0:
+        return False
+    low = msg._parts[i][2].lower()
+    return "rport" not in low and "received" not in low and "maddr" not in low
+
+
 def received_test(msg):
     """True if the first Via needs ``;received=`` (§17.2): it already has
     one, or its host (``maddr`` when present) is not the source IP.
@@ -173,6 +185,15 @@ def via_received_params(msg, force_rport=False):
     via = msg.via1
     if via is None:
         return None, None
+    if _plain_via1(msg):
+        # no received/maddr/rport in the first Via field (the common
+        # case): received_test() is a host comparison, rport is not asked
+        src = rcv.src_ip
+        if src.__class__ is not str:
+            src = str(src)
+        received = None if via.host == src and ":" not in src \
+            or _same_address(via.host, src) else src
+        return received, str(rcv.src_port) if force_rport else None
     received = str(rcv.src_ip) if received_test(msg) else None
     rport = None
     if force_rport or via.rport is not None:
@@ -410,46 +431,54 @@ def build_local_reply(msg, code, reason, to_tag=None, extra_hdrs="",
     (OpenSER appends them to the end of the whole field, i.e. to the wrong
     via-parm).
     """
-    text = msg.hdr_text
     received = rport = None
     if msg.rcv is not None and msg.via1 is not None:
         received, rport = via_received_params(msg, force_rport)
-    add_tag = bool(to_tag) and code > 100 and msg.to is not None \
-        and not msg.to.tag
+    to = msg.to if to_tag and code > 100 else None
+    add_tag = to is not None and not to.tag
     out = ["SIP/2.0 %03d %s\r\n" % (code, reason)]
     app = out.append
     first_via = True
-    # walk the header index in order (no HdrField objects except for the
-    # first Via when it gets received/rport and the To that gets a tag)
+    # walk the header index in order (no HdrField objects except for a
+    # first Via that gets received/rport); a header is copied as written:
+    # its logical line when that ends with CR (unfolding replaces every
+    # CR and LF, so such a line is the raw text), else the text slice
+    # ``text[start:start + len(line) + 1]`` (unfolding keeps lengths)
     wanted = _WANTED_RR if 180 <= code < 300 else _WANTED
     via1_mods = received is not None or rport is not None
     types = msg._types
     lines = msg._lines
-    starts = msg._offsets()
-    for i, c in enumerate(types):
+    i = -1
+    for c in types:
+        i += 1
         if c not in wanted:
             continue
-        start = starts[i]
         if c == _VIA_C:
-            line = lines[i]
             if first_via and via1_mods:
                 hf = msg._field(i)
-                _reply_via1(out, text, hf, hf.body_start + len(hf.body),
-                            received, rport)
+                _reply_via1(out, msg.hdr_text, hf,
+                            hf.body_start + len(hf.body), received, rport)
             else:
-                app(line.rstrip(_WS_CR))
+                app(lines[i].rstrip(_WS_CR))
             app(_CRLF)
             first_via = False
-        elif c == _TO_C and add_tag:
-            hf = msg._field(i)
-            end = hf.body_start + len(hf.body)
-            app(text[start:end])
+            continue
+        line = lines[i]
+        if line[-1:] != "\r":
+            line = _raw_line(msg, i)
+        if c == _TO_C and add_tag:
+            # ";tag=" goes right after the value (before trailing LWS)
+            name, _, raw = msg._parts[i]
+            end = (len(name) + 1 + len(raw) - len(raw.lstrip(_WS_EOL))
+                   + len(raw.strip(_WS_EOL)))
+            app(line[:end])
             app(";tag=")
             app(to_tag)
-            app(text[end:hf.end])
+            app(line[end:])
             add_tag = False
         else:                       # From, Call-ID, CSeq, To, Record-Route
-            app(text[start:start + len(lines[i]) + 1])
+            app(line)
+        app("\n")
     if msg.reply_lumps:
         out.extend(msg.reply_lumps)
     if extra_hdrs:
@@ -467,6 +496,12 @@ def build_local_reply(msg, code, reason, to_tag=None, extra_hdrs="",
             app(_CRLF)
     app(_CRLF)
     return "".join(out).encode("latin-1") + body
+
+
+def _raw_line(msg, i):
+    """Header line ``i`` as written (folding kept), without its LF."""
+    start = msg._offsets()[i]
+    return msg.hdr_text[start:start + len(msg._lines[i])]
 
 
 def _reply_via1(out, text, hf, end, received, rport):

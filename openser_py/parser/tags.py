@@ -70,6 +70,13 @@ def _crcitt_table(data, crc=0xFFFF):
 _REV8 = bytes(int(format(b, "08b")[::-1], 2) for b in range(256))
 
 
+# The suffix from a crc_hqx register v (bit-reversed bytes): the final
+# CRC is ~_rev16(v), printed least significant nibble first; its low byte
+# is ~_REV8[v >> 8], its high byte ~_REV8[v & 0xFF], so the four digits are
+# _SUFFIX_HEX[v >> 8] + _SUFFIX_HEX[v & 0xFF].
+_SUFFIX_HEX = tuple(format(~_REV8[b] & 0xFF, "02x")[::-1] for b in range(256))
+
+
 def _rev16(v):
     return (_REV8[v & 0xFF] << 8) | _REV8[v >> 8]
 
@@ -140,8 +147,16 @@ def calc_crc_suffix(msg, tag_prefix=""):
     via = msg.via1
     if via is None:
         return tag_prefix + crcitt_string_array(())
-    return tag_prefix + crcitt_string_array((via.host, via.port_str,
-                                             via.branch))
+    # crcitt_string_array((host, port_str, branch)) in one CRC call: the
+    # CRC of pieces chained is the CRC of their concatenation
+    text = via.host or ""
+    port, branch = via.port_str, via.branch
+    if port:
+        text += port
+    if branch:
+        text += branch
+    v = crc_hqx(text.encode("latin-1").translate(_REV8), 0xFFFF)
+    return tag_prefix + _SUFFIX_HEX[v >> 8] + _SUFFIX_HEX[v & 0xFF]
 
 
 def build_totag(signature, separator, ip, port, msg):

@@ -38,6 +38,7 @@ class _State:
     sl = None           # the sl API
     rcv_avp = None      # PvSpec of received_avp
     aor_avp = None      # PvSpec of aor_avp
+    stats = {}          # name -> StatVar, filled on first use (save.py)
 
 
 state = _State()
@@ -61,6 +62,7 @@ def mod_init():
     """Bind usrloc and sl, parse the AVP parameters."""
     from openser_py.core.pvar import PvError, parse_pv_spec
     state.ul = state.sl = state.rcv_avp = state.aor_avp = None
+    state.stats = {}
     _bind()
     if state.ul is None:
         LM_ERR("registrar: the usrloc module is not loaded "

@@ -76,16 +76,24 @@ def save(msg, d, flags=0, now=None):
                 raise RegError(R_UL_GET_R if exc.op == "get"
                                else R_UL_INS_C) from exc
     except RegError as err:
-        stat("rejected_regs").inc()
+        _stat("rejected_regs").inc()
         if not flags & REG_SAVE_NORPL_FL:
             reply.send_reply(msg, err.rerrno)
         return 0
-    stat("accepted_regs").inc()
+    _stat("accepted_regs").inc()
     if not flags & REG_SAVE_NORPL_FL:
         hdr = reply.build_contact(bindings, now, cfg.received_param)
         if reply.send_reply(msg, R_FINE, hdr, path_vec) != R_FINE:
             return 0
     return 1
+
+
+def _stat(name):
+    """``reg_mod.stat`` cached per loaded script (``state.stats``)."""
+    st = state.stats.get(name)
+    if st is None:
+        st = state.stats[name] = stat(name)
+    return st
 
 
 def _check_contacts(msg, contacts, hdr_expires):
@@ -154,15 +162,17 @@ def _socket(msg):
 
 def build_ci(msg, flags, now, path_vec="", path_received=""):
     """The contact template (``pack_ci``): what all contacts share."""
-    UContact = state.ul.UContact
+    ul = state.ul
     received = path_received
     if not received and state.rcv_avp is not None:
         received = state.rcv_avp.get_str(msg) or ""
-    return UContact(
+    return ul.UContact(
         "", 0, -1, msg.callid, int(msg.cseq.num_str),
-        state.ul.FL_MEM if flags & REG_SAVE_MEM_FL else 0,
+        ul.FL_MEM if flags & REG_SAVE_MEM_FL else 0,
         msgflags.getb0flags(msg), sip_msg.user_agent(msg), received,
-        path_vec, _socket(msg), state.ul.ALL_METHODS, now)
+        path_vec,
+        _socket(msg) if cfg.sock_flag >= 0 else sip_msg.socket_str(msg),
+        ul.ALL_METHODS, now)
 
 
 def _expires(c, hdr_expires, now):
@@ -180,9 +190,13 @@ def apply_contacts(rec, contacts, hdr_expires, ci, now, msg=None):
     if cfg.max_contacts:
         _test_max_contacts(rec, contacts, hdr_expires, ci, now)
     order = cfg.desc_time_order or ul.desc_time_order
+    get_ucontact = ul.get_ucontact
+    callid, cseq = ci.callid, ci.cseq
+    calc_expires = sip_msg.calc_expires
+    dflt, lo, hi = cfg.default_expires, cfg.min_expires, cfg.max_expires
     for c in contacts:
-        e = _expires(c, hdr_expires, now)
-        rc, uc = ul.get_ucontact(rec, c.uri, ci.callid, ci.cseq, now)
+        e = calc_expires(c.expires, hdr_expires, now, dflt, lo, hi)
+        rc, uc = get_ucontact(rec, c.uri, callid, cseq, now)
         if rc == ul.UL_INVALID_CSEQ:
             raise RegError(R_INV_CSEQ)
         if rc == ul.UL_RETRANS:
@@ -194,7 +208,7 @@ def apply_contacts(rec, contacts, hdr_expires, ci, now, msg=None):
             continue
         one = ci.copy()
         one.expires = e
-        one.q = sip_msg.calc_q(c.q, cfg.default_q)
+        one.q = c.q if c.q is not None else cfg.default_q    # calc_q
         one.methods = sip_msg.contact_methods(c, msg) if msg is not None \
             else ul.ALL_METHODS
         if rc == ul.UL_FOUND:

@@ -9,6 +9,8 @@ argument) so they can be tested alone:
   ``max_expires`` (0 disables a bound).
 * q: the contact's ``q`` parameter, else ``default_q`` (-1 = unspecified).
 """
+import re
+
 from openser_py.core.ip_addr import PROTO_NAMES
 from openser_py.modules.registrar.rerrno import (
     R_AOR_LEN, R_AOR_PARSE, R_CID_MISS, R_CS_MISS, R_INV_EXP, R_INV_Q,
@@ -16,12 +18,26 @@ from openser_py.modules.registrar.rerrno import (
     RegError)
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.hf import HDR_ALLOW, HDR_USERAGENT
+from openser_py.parser.limits import MAX_URI
 from openser_py.parser.methods import METHOD_OTHER, method_id
+from openser_py.parser.parse_uri import parse_uri
 
 __all__ = ["calc_expires", "calc_q", "parse_message", "get_contacts",
            "extract_aor", "contact_methods", "user_agent", "socket_str",
            "MAX_AOR_LEN", "CONTACT_MAX_SIZE", "RECEIVED_MAX_SIZE",
            "CALLID_MAX_SIZE", "UA_MAX_SIZE"]
+
+#: a SIP URI whose user part needs no unescaping and whose host is a
+#: name or IPv4 address (``parse_uri``'s grammar restricted; a URI it does
+#: not match goes through ``parse_uri``): groups user, host, port
+_PLAIN_URI = re.compile(
+    r"[sS][iI][pP][sS]?:([A-Za-z0-9\-_.!~*'()&=+$,/]+)@"
+    r"([A-Za-z0-9_][A-Za-z0-9_.\-]*)(?::([0-9]{1,5}))?"
+    r"(?:;[^?\x00-\x20\x7f<>\"]*)?(?:\?[^\x00-\x20\x7f<>\"]*)?\Z").match
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(r"%s(?:\.%s){3}\Z" % (_OCTET, _OCTET)).match
+_DOTTED = frozenset("0123456789.")
+_ALL_DOTTED = re.compile(r"[0-9.]+\Z").match
 
 MAX_AOR_LEN = 256
 CONTACT_MAX_SIZE = 255
@@ -53,13 +69,22 @@ def calc_q(param, default_q):
     return param if param is not None else default_q
 
 
+#: what ``parse_message`` parses (in ``SipMsg.parse_all``'s order): the
+#: headers 1.3's ``parse_headers(HDR_EOH_F)`` parses (Via, From, To,
+#: Call-ID, CSeq, Max-Forwards) and the two registrar reads (Expires,
+#: Contact).  The Request-URI and the other headers are left alone, as in
+#: 1.3: an odd Route or Supported does not make a REGISTER fail.
+_NEEDED = ("vias", "from_", "to", "callid", "cseq", "max_forwards",
+           "expires", "contacts")
+
+
 def parse_message(msg):
     """Check what save() needs; return ``(contact_list_or_None, expires_hdr)``.
 
     Raises :class:`RegError` with 1.3's error numbers.
     """
     try:
-        msg.parse_all()
+        msg.parse_only(_NEEDED)
     except SipParseError as exc:
         reason = (exc.reason or "").lower()
         if "contact" in reason or _is_q_error(reason):
@@ -109,19 +134,27 @@ def extract_aor(uri_text, use_domain, case_sensitive=0, realm_prefix=""):
     Raises :class:`RegError`: ``R_AOR_PARSE`` for a bad URI, ``R_TO_USER``
     for no user part, ``R_UNESCAPE``, ``R_AOR_LEN``.
     """
-    from openser_py.parser.parse_uri import parse_uri
-    try:
-        uri = parse_uri(uri_text)
-    except SipParseError as exc:
-        raise RegError(R_AOR_PARSE, exc.reason) from exc
-    if not uri.user:
-        raise RegError(R_TO_USER)
-    try:
-        user = uri.unescaped_user
-    except Exception as exc:  # noqa: BLE001 - a bad %-escape
-        raise RegError(R_UNESCAPE) from exc
-    if use_domain:
+    m = _PLAIN_URI(uri_text)
+    if m is not None and len(uri_text) <= MAX_URI and \
+            (m[3] is None or int(m[3]) <= 65535) and \
+            (m[2][-1] not in _DOTTED or _IPV4(m[2]) is not None
+             or not _ALL_DOTTED(m[2])):
+        # a plain sip:user@host URI: what parse_uri would give, cheaper
+        user = m[1]
+        host = m[2]
+    else:
+        try:
+            uri = parse_uri(uri_text)
+        except SipParseError as exc:
+            raise RegError(R_AOR_PARSE, exc.reason) from exc
+        if not uri.user:
+            raise RegError(R_TO_USER)
+        try:
+            user = uri.unescaped_user
+        except Exception as exc:  # noqa: BLE001 - a bad %-escape
+            raise RegError(R_UNESCAPE) from exc
         host = uri.host
+    if use_domain:
         if realm_prefix and host.startswith(realm_prefix) and \
                 len(host) > len(realm_prefix):
             host = host[len(realm_prefix):]
@@ -138,6 +171,8 @@ def contact_methods(contact, msg):
     text = contact.get_param("methods") if contact is not None else None
     if text is not None:
         return _methods_mask(text.strip('"'))
+    if msg.hdr_body(HDR_ALLOW) is None:     # no Allow header
+        return ALL_METHODS
     allow = msg.get_hdrs(HDR_ALLOW)
     if not allow:
         return ALL_METHODS
@@ -156,8 +191,11 @@ def _methods_mask(text):
 
 def user_agent(msg):
     """The User-Agent value, truncated to ``UA_MAX_SIZE``."""
-    hf = msg.get_hdr(HDR_USERAGENT)
-    return hf.body.strip()[:UA_MAX_SIZE] if hf is not None else ""
+    body = msg.hdr_body(HDR_USERAGENT)
+    return body.strip()[:UA_MAX_SIZE] if body is not None else ""
+
+
+_sock_names = {}    # (proto, ip, port) -> str(SocketInfo)
 
 
 def socket_str(msg):
@@ -165,7 +203,14 @@ def socket_str(msg):
     rcv = msg.rcv
     if rcv is None:
         return ""
-    if rcv.sock is not None:
-        return str(rcv.sock)
+    sock = rcv.sock
+    if sock is not None:
+        key = (sock.proto, sock.ip, sock.port)
+        name = _sock_names.get(key)
+        if name is None:
+            name = str(sock)
+            if len(_sock_names) < 256:
+                _sock_names[key] = name
+        return name
     ip = "[%s]" % rcv.dst_ip if ":" in (rcv.dst_ip or "") else rcv.dst_ip
     return "%s:%s:%d" % (PROTO_NAMES.get(rcv.proto, "udp"), ip, rcv.dst_port)

@@ -116,15 +116,23 @@ def sl_get_reply_totag(msg):
     return tags.calc_crc_suffix(msg, _tag_prefix())
 
 
+_server_hdr = [object(), None]   # [script, its Server line]: a cache
+
+
 def server_header_line():
     """The ``Server:`` line of local replies, or None when disabled.
 
     Reads the core parameters ``server_signature`` and ``server_header`` of
     the loaded script (:func:`openser_py.core.badmsg.default_server_header`
-    is the one place that interprets them).
+    is the one place that interprets them); computed once per loaded
+    script.
     """
     script = getattr(cfgload, "current_script", None)
-    return default_server_header(getattr(script, "params", None))
+    cache = _server_hdr
+    if cache[0] is not script or script is None:
+        cache[1] = default_server_header(getattr(script, "params", None))
+        cache[0] = script
+    return cache[1]
 
 
 # -- callbacks -----------------------------------------------------------
@@ -192,8 +200,11 @@ def sl_send_reply(msg, code, reason, tag=None):
         extra = dset.print_dset(msg) or ""
     try:
         to_tag = None
-        if code >= 180 and msg.to is not None and not msg.to.tag:
-            to_tag = tag or sl_get_reply_totag(msg)
+        if code >= 180:
+            to = msg.to
+            if to is not None and not to.tag:
+                to_tag = tag or tags.calc_crc_suffix(msg, _sl.tag_prefix
+                                                     or _tag_prefix())
         buf = build_local_reply(
             msg, code, reason, to_tag=to_tag, extra_hdrs=extra,
             server_hdr=server_header_line(),
@@ -201,8 +212,9 @@ def sl_send_reply(msg, code, reason, tag=None):
     except SipParseError as exc:
         LM_ERR("cannot build the %d reply: %s", code, exc.reason)
         return -1
-    dst = forward.reply_dest(msg)
-    run_sl_callbacks(SLCB_REPLY_OUT, msg, code, reason, buf, dst)
+    if _sl.callbacks:
+        run_sl_callbacks(SLCB_REPLY_OUT, msg, code, reason, buf,
+                         forward.reply_dest(msg))
     if forward.reply_to(msg, buf) < 0:
         LM_ERR("failed to send the %d reply", code)
         return -1

@@ -48,6 +48,12 @@ def _inc(name):
         var.inc()
 
 
+# The reply counters, looked up once per statistics registry: [the
+# registry's sl group dict, {class: (class StatVar, sent_replies)}].  A
+# registry reset (tests) makes a new group dict, so the cache is dropped.
+_reply_vars = [None, {}]
+
+
 def update_sl_reply_stat(code):
     """Count one reply sent with status *code* (class counter + total)."""
     if not cfg.enable_stats:
@@ -57,8 +63,20 @@ def update_sl_reply_stat(code):
         cls = 1
     elif cls > 6:
         cls = 6
-    _inc(REPLY_CLASS_STATS[cls - 1])
-    _inc(SENT_REPLIES)
+    group = statistics._groups.get(GROUP)
+    cache = _reply_vars
+    if cache[0] is not group:
+        cache[0] = group
+        cache[1] = {}
+    pair = cache[1].get(cls)
+    if pair is None:
+        pair = (statistics.get_stat(REPLY_CLASS_STATS[cls - 1], GROUP),
+                statistics.get_stat(SENT_REPLIES, GROUP))
+        if group is not None:
+            cache[1][cls] = pair
+    for var in pair:
+        if var is not None:
+            var.inc()
 
 
 def update_sent_err_replies():

@@ -37,7 +37,8 @@ ALL_METHODS = 0xFFFFFFFF
 Q_UNSPECIFIED = -1
 
 _FIXED = struct.Struct("<qiiIIIqB6H")
-_STRS = ("c", "callid", "user_agent", "received", "path", "sock")
+_FIXED_SIZE = _FIXED.size
+_new = object.__new__
 
 
 class UContact:
@@ -68,7 +69,22 @@ class UContact:
 
     def copy(self):
         """An independent copy."""
-        return UContact(*(getattr(self, n) for n in self.__slots__))
+        c = _new(UContact)
+        c.c = self.c
+        c.expires = self.expires
+        c.q = self.q
+        c.callid = self.callid
+        c.cseq = self.cseq
+        c.flags = self.flags
+        c.cflags = self.cflags
+        c.user_agent = self.user_agent
+        c.received = self.received
+        c.path = self.path
+        c.sock = self.sock
+        c.methods = self.methods
+        c.last_modified = self.last_modified
+        c.state = self.state
+        return c
 
     def key(self):
         """What identifies the contact's DB row: (contact, callid)."""
@@ -93,27 +109,70 @@ def is_valid(c, now):
 
 
 def encode_contact(c, out):
-    """Append the shm encoding of contact *c* to bytearray *out*."""
-    blobs = [getattr(c, n).encode("utf-8", "surrogateescape") for n in _STRS]
-    for b in blobs:
-        if len(b) > 0xFFFF:
-            raise ValueError("contact field too long (%d bytes)" % len(b))
-    out += _FIXED.pack(c.expires, c.q, c.cseq, c.flags & 0xFFFFFFFF,
-                       c.cflags & 0xFFFFFFFF, c.methods & 0xFFFFFFFF,
-                       c.last_modified, c.state, *map(len, blobs))
-    for b in blobs:
-        out += b
+    """Append the shm encoding of contact *c* to the list *out* (bytes
+    pieces the caller joins).
+
+    The six strings are encoded in one go; when that gives one byte per
+    character (ASCII: the usual case) their lengths are the character
+    counts, else each is encoded on its own.
+    """
+    s_c, callid, ua, rcv, path, sock = (c.c, c.callid, c.user_agent,
+                                        c.received, c.path, c.sock)
+    text = s_c + callid + ua + rcv + path + sock
+    blob = text.encode("utf-8", "surrogateescape")
+    if len(blob) == len(text):
+        lens = (len(s_c), len(callid), len(ua), len(rcv), len(path),
+                len(sock))
+    else:
+        blobs = [x.encode("utf-8", "surrogateescape")
+                 for x in (s_c, callid, ua, rcv, path, sock)]
+        lens = tuple(map(len, blobs))
+        blob = b"".join(blobs)
+    if len(blob) > 0xFFFF:
+        for n in lens:
+            if n > 0xFFFF:
+                raise ValueError("contact field too long (%d bytes)" % n)
+    out += (_FIXED.pack(c.expires, c.q, c.cseq, c.flags & 0xFFFFFFFF,
+                        c.cflags & 0xFFFFFFFF, c.methods & 0xFFFFFFFF,
+                        c.last_modified, c.state, *lens), blob)
 
 
 def decode_contact(buf, off):
     """Decode the contact at *off* of *buf*; return ``(UContact, next_off)``."""
     (expires, q, cseq, flags, cflags, methods, lm, state,
-     *lens) = _FIXED.unpack_from(buf, off)
-    off += _FIXED.size
-    strs = []
-    for n in lens:
-        strs.append(bytes(buf[off:off + n]).decode("utf-8", "surrogateescape"))
-        off += n
-    c, callid, ua, received, path, sock = strs
-    return UContact(c, expires, q, callid, cseq, flags, cflags, ua,
-                    received, path, sock, methods, lm, state), off
+     l1, l2, l3, l4, l5, l6) = _FIXED.unpack_from(buf, off)
+    off += _FIXED_SIZE
+    end = off + l1 + l2 + l3 + l4 + l5 + l6
+    raw = buf[off:end]
+    text = (raw if raw.__class__ is bytes else bytes(raw)).decode(
+        "utf-8", "surrogateescape")
+    u = _new(UContact)
+    if len(text) == end - off:      # ASCII: characters are bytes
+        a = l1
+        b = a + l2
+        d = b + l3
+        e = d + l4
+        f = e + l5
+        u.c = text[:a]
+        u.callid = text[a:b]
+        u.user_agent = text[b:d]
+        u.received = text[d:e]
+        u.path = text[e:f]
+        u.sock = text[f:]
+    else:
+        strs = []
+        for n in (l1, l2, l3, l4, l5, l6):
+            strs.append(bytes(buf[off:off + n]).decode("utf-8",
+                                                       "surrogateescape"))
+            off += n
+        (u.c, u.callid, u.user_agent, u.received, u.path,
+         u.sock) = strs
+    u.expires = expires
+    u.q = q
+    u.cseq = cseq
+    u.flags = flags
+    u.cflags = cflags
+    u.methods = methods
+    u.last_modified = lm
+    u.state = state
+    return u, end

@@ -35,6 +35,7 @@ in 1.3's DB-only mode).
 """
 import os
 import random
+import struct
 
 from openser_py.core import statistics
 from openser_py.core.dprint import LM_ERR
@@ -54,6 +55,7 @@ __all__ = ["UDomain", "UlError", "MAX_TRIES"]
 MAX_TRIES = 16
 WRITER_LOCKS = 64
 _VER_LEN = 4
+_u32 = struct.Struct("<I").unpack
 
 
 class UlError(Exception):
@@ -153,42 +155,57 @@ class UDomain:
             if rec.ops:
                 self._apply_db_only(rec)
             return result
-        wlock = self.wlocks.get(self._key(aor)[1] & (self.table.n_buckets - 1))
+        table = self.table
+        k = aor.encode("utf-8", "surrogateescape")
+        h = key_hash(k)
+        keep = self.db_mode in (ul_mod.WRITE_THROUGH, ul_mod.WRITE_BACK)
+        name = self.name
+        wlock = self.wlocks.get(h & (table.n_buckets - 1))
         wlock.acquire()
         try:
             for _ in range(MAX_TRIES):
-                rec, ver = self._snapshot(aor)
-                rec.keep_deleted = self.db_mode in (ul_mod.WRITE_THROUGH,
-                                                    ul_mod.WRITE_BACK)
+                # 1. snapshot (``_snapshot`` inlined: the key is ready)
+                val = table.lookup(h, k)
+                if val is None:
+                    rec, ver = URecord(aor, name), 0
+                else:
+                    rec, ver = decode_record(aor, name, val)
+                rec.keep_deleted = keep
                 n_old = len(rec.contacts)
+                # 2. change
                 result = change(rec)
                 if not rec.ops:
                     return result
-                if self._commit(aor, rec, ver):
+                # 3. commit
+                if self._commit_key(k, h, rec, ver):
                     break
             else:
                 raise UlError("record %s changed too often meanwhile" % aor)
         finally:
             wlock.release()
-        self.st_contacts.inc(len(rec.contacts) - n_old)
-        self.st_users.inc((1 if rec.contacts else 0) - (1 if ver else 0))
+        n_new = len(rec.contacts)
+        if n_new != n_old:
+            self.st_contacts.inc(n_new - n_old)
+        if not ver or not n_new:
+            self.st_users.inc((1 if n_new else 0) - (1 if ver else 0))
         if sync and self.db_mode == ul_mod.WRITE_THROUGH:
             self.write_through(rec)
         return result
 
     def _commit(self, aor, rec, ver):
         k, h = self._key(aor)
+        return self._commit_key(k, h, rec, ver)
+
+    def _commit_key(self, k, h, rec, ver):
+        """Step 3: write *rec* if the stored version is still *ver*."""
         t = self.table
         new_ver = ver % 0xFFFFFFFF + 1 if ver else _fresh_version()
         new_val = encode_record(rec, new_ver) if rec.contacts else None
-        with t.locked(h):
+        lock = t.locked(h)
+        lock.acquire()
+        try:
             e = t.find_locked(h, k)
-            if e:
-                view = t.value_view(e)
-                cur = int.from_bytes(view[:_VER_LEN], "little")
-                view.release()
-            else:
-                cur = 0
+            cur = _u32(t.value_head_locked(e, _VER_LEN))[0] if e else 0
             if cur != ver:
                 return False
             if new_val is None:
@@ -200,8 +217,11 @@ class UDomain:
             else:
                 ok = t.insert_locked(h, k, new_val,
                                      len(new_val) + len(new_val) // 2)[0]
+        finally:
+            lock.release()
         if not ok:
-            raise UlError("no more shm memory for %s" % aor)
+            raise UlError("no more shm memory for %s"
+                          % k.decode("utf-8", "surrogateescape"))
         return True
 
     def insert_preloaded(self, aor, contacts):

@@ -27,6 +27,8 @@ CONTACT_ONLY, CONTACT_CALLID = 0, 1
 UL_FOUND, UL_NOT_FOUND, UL_INVALID_CSEQ, UL_RETRANS = 0, 1, -1, -2
 
 _HDR = struct.Struct("<IH")
+_HDR_SIZE = _HDR.size
+_new = object.__new__
 
 
 class URecord:
@@ -46,7 +48,8 @@ class URecord:
     # -- queries ----------------------------------------------------------
     def valid_contacts(self, now):
         """Contacts that are permanent or not yet expired, in order."""
-        return [c for c in self.contacts if is_valid(c, now)]
+        # is_valid() inlined
+        return [c for c in self.contacts if c.expires == 0 or c.expires > now]
 
     def find(self, uri, callid=None):
         """The first contact with this URI (and Call-ID when given), or None."""
@@ -89,10 +92,15 @@ class URecord:
         c = ci.copy()
         c.c = uri
         c.state = CS_NEW
-        for x in self.contacts:
+        lst = self.contacts
+        if not lst:         # the first contact: nothing to match or order
+            lst.append(c)
+            self.ops.append(("insert", c, None))
+            return c
+        for x in lst:
             if x.expires == UL_EXPIRED_TIME and x.c == uri:
                 # its DB row is still there: the new contact takes it over
-                self.contacts.remove(x)
+                lst.remove(x)
                 c.state = CS_DIRTY if x.state != CS_NEW else CS_NEW
                 break
         self._place(c, desc_time_order)
@@ -150,10 +158,11 @@ class URecord:
 
 def encode_record(rec, version):
     """The shm value of *rec*: ``<version u32><n u16>`` + contacts."""
-    out = bytearray(_HDR.pack(version & 0xFFFFFFFF, len(rec.contacts)))
-    for c in rec.contacts:
+    contacts = rec.contacts
+    out = [_HDR.pack(version & 0xFFFFFFFF, len(contacts))]
+    for c in contacts:
         encode_contact(c, out)
-    return bytes(out)
+    return b"".join(out)
 
 
 def record_version(buf):
@@ -164,10 +173,15 @@ def record_version(buf):
 def decode_record(aor, domain, buf):
     """``(URecord, version)`` from an encoded record."""
     version, n = _HDR.unpack_from(buf, 0)
-    off = _HDR.size
+    off = _HDR_SIZE
     contacts = []
     for _ in range(n):
         c, off = decode_contact(buf, off)
         contacts.append(c)
-    return URecord(aor, domain, contacts), version
-
+    rec = _new(URecord)
+    rec.aor = aor
+    rec.domain = domain
+    rec.contacts = contacts
+    rec.ops = []
+    rec.keep_deleted = False
+    return rec, version

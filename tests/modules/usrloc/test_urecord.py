@@ -127,3 +127,19 @@ def test_encode_decode_roundtrip():
     back, ver = decode_record("alice@example.com", "location", buf)
     assert ver == 77
     assert back.contacts == r.contacts
+
+
+@pytest.mark.parametrize("ua,received", [
+    ("plain ascii", ""),
+    ("UA \u00fc", "sip:9.9.9.9"),
+    # undecodable bytes kept by surrogateescape; decoded together, the
+    # tail of one field and the head of the next would form "\u00e9"
+    ("ua\udcc3", "\udca9sip:x"),
+])
+def test_encode_decode_roundtrip_any_text(ua, received):
+    r = URecord("bob", "location")
+    r.insert_ucontact("sip:b@h", ci(user_agent=ua, received=received,
+                                    sock="udp:1.2.3.4:5060"))
+    back, ver = decode_record("bob", "location", encode_record(r, 5))
+    assert ver == 5 and back.contacts == r.contacts
+    assert back.contacts[0].user_agent == ua
