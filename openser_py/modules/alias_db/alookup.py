@@ -10,7 +10,8 @@ version (1) is checked at start-up for each call site.
 """
 from openser_py.core import dset
 from openser_py.core.dprint import LM_DBG, LM_ERR
-from openser_py.core.exports import PROC_MAIN, PROC_TCP_MAIN, FixupError
+from openser_py.core.exports import FixupError
+from openser_py.db import modconn
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.parse_uri import parse_uri
 
@@ -59,32 +60,17 @@ def mod_init():
 
 def connect():
     """(Re)open the process's connection; 0 / -1."""
-    db_api = _db_api()
-    if state.dbf is None:
-        return -1
-    try:
-        state.con = state.dbf.init(cfg.db_url)
-    except db_api.DbError as exc:
-        LM_ERR("failed to connect to the database: %s", exc)
-        return -1
-    return 0
+    return modconn.connect(state, cfg.db_url)
 
 
 def child_init(rank):
     """Open this worker's DB connection."""
-    if rank in (PROC_MAIN, PROC_TCP_MAIN):
-        return 0
-    return connect()
+    return modconn.child_init(state, rank, cfg.db_url)
 
 
 def destroy():
     """Close the connection at shutdown."""
-    con, state.con = state.con, None
-    if con is not None:
-        try:
-            con.close()
-        except Exception:  # noqa: BLE001 - shutdown must go on
-            pass
+    modconn.close(state)
 
 
 def fixup_table(value, param_no):
@@ -93,19 +79,10 @@ def fixup_table(value, param_no):
         raise FixupError("empty table name")
     if state.dbf is None or value in state.checked:
         return value
-    db_api = _db_api()
-    try:
-        con = state.dbf.init(cfg.db_url)
-        try:
-            ver = db_api.table_version(state.dbf, con, value)
-        finally:
-            con.close()
-    except db_api.DbError as exc:
-        raise FixupError("cannot check the version of table %s: %s"
-                         % (value, exc)) from None
-    if ver != DBALIASES_TABLE_VERSION:
-        raise FixupError("invalid table version %d for %s (expected %d)"
-                         % (ver, value, DBALIASES_TABLE_VERSION))
+    err = modconn.version_error(state.dbf, cfg.db_url, value,
+                                DBALIASES_TABLE_VERSION)
+    if err:
+        raise FixupError(err)
     state.checked.add(value)
     return value
 

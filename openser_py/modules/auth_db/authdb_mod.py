@@ -12,8 +12,8 @@
 import re
 
 from openser_py.core.dprint import LM_ERR
-from openser_py.core.exports import PROC_MAIN, PROC_TCP_MAIN
 from openser_py.core.usr_avp import AvpError, parse_avp_spec
+from openser_py.db import modconn
 from openser_py.sr_module import load_module_api
 
 DEFAULT_RODB_URL = "mysql://openserro:openserro@localhost/openser"
@@ -104,19 +104,10 @@ def check_table_version(table):
     """Start-up check of one table's version (opens a short connection)."""
     if table in state.checked_tables or state.dbf is None:
         return True
-    db_api = _db_api()
-    try:
-        con = state.dbf.init(cfg.db_url)
-        try:
-            ver = db_api.table_version(state.dbf, con, table)
-        finally:
-            con.close()
-    except db_api.DbError as exc:
-        LM_ERR("cannot check the version of table %s: %s", table, exc)
-        return False
-    if ver != SUBSCRIBER_TABLE_VERSION:
-        LM_ERR("invalid table version %d for %s (expected %d, use "
-               "openserdbctl reinit)", ver, table, SUBSCRIBER_TABLE_VERSION)
+    err = modconn.version_error(state.dbf, cfg.db_url, table,
+                                SUBSCRIBER_TABLE_VERSION)
+    if err:
+        LM_ERR("%s (use openserdbctl reinit)", err)
         return False
     state.checked_tables.add(table)
     return True
@@ -124,29 +115,14 @@ def check_table_version(table):
 
 def child_init(rank):
     """Open this worker's DB connection."""
-    if rank in (PROC_MAIN, PROC_TCP_MAIN):
-        return 0
-    return connect()
+    return modconn.child_init(state, rank, cfg.db_url)
 
 
 def connect():
     """(Re)open the process's connection; 0 / -1."""
-    db_api = _db_api()
-    if state.dbf is None:
-        return -1
-    try:
-        state.con = state.dbf.init(cfg.db_url)
-    except db_api.DbError as exc:
-        LM_ERR("failed to connect to the database: %s", exc)
-        return -1
-    return 0
+    return modconn.connect(state, cfg.db_url)
 
 
 def destroy():
     """Close the connection at shutdown."""
-    con, state.con = state.con, None
-    if con is not None:
-        try:
-            con.close()
-        except Exception:  # noqa: BLE001 - shutdown must go on
-            pass
+    modconn.close(state)

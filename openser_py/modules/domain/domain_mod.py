@@ -13,6 +13,7 @@ from openser_py.core import dset
 from openser_py.core.dprint import LM_DBG, LM_ERR
 from openser_py.core.exports import PROC_MODULE, FixupError
 from openser_py.core.pvar import PvError, parse_pv_spec
+from openser_py.db import modconn
 from openser_py.mi.tree import MiRoot, mi_error
 from openser_py.modules.domain.cache import DomainCache
 from openser_py.parser.errors import SipParseError
@@ -100,15 +101,7 @@ def mod_init():
 
 def connect():
     """(Re)open the process's connection; 0 / -1."""
-    db_api = _db_api()
-    if state.dbf is None:
-        return -1
-    try:
-        state.con = state.dbf.init(cfg.db_url)
-    except db_api.DbError as exc:
-        LM_ERR("failed to connect to the database: %s", exc)
-        return -1
-    return 0
+    return modconn.connect(state, cfg.db_url)
 
 
 def child_init(rank):
@@ -124,12 +117,7 @@ def child_init(rank):
 
 def destroy():
     """Close the connection and free the cache."""
-    con, state.con = state.con, None
-    if con is not None:
-        try:
-            con.close()
-        except Exception:  # noqa: BLE001 - shutdown must go on
-            pass
+    modconn.close(state)
     cache, state.cache = state.cache, None
     if cache is not None:
         cache.destroy()

@@ -11,7 +11,7 @@ Parameter names follow reference §4.9 (``uri_table``,
 aliases of the ``uri_*`` ones.
 """
 from openser_py.core.dprint import LM_ERR
-from openser_py.core.exports import PROC_MAIN, PROC_TCP_MAIN
+from openser_py.db import modconn
 
 DEFAULT_RODB_URL = "mysql://openserro:openserro@localhost/openser"
 URI_TABLE_VERSION = 1
@@ -76,47 +76,23 @@ def mod_init():
         table, want = cfg.uri_table, URI_TABLE_VERSION
     else:
         table, want = cfg.subscriber_table, SUBSCRIBER_TABLE_VERSION
-    try:
-        con = state.dbf.init(cfg.db_url)
-        try:
-            ver = db_api.table_version(state.dbf, con, table)
-        finally:
-            con.close()
-    except db_api.DbError as exc:
-        LM_ERR("cannot check the version of table %s: %s", table, exc)
-        return -1
-    if ver != want:
-        LM_ERR("invalid table version %d for %s (expected %d)", ver, table,
-               want)
+    err = modconn.version_error(state.dbf, cfg.db_url, table, want)
+    if err:
+        LM_ERR("%s", err)
         return -1
     return 0
 
 
 def connect():
     """(Re)open the process's connection; 0 / -1."""
-    db_api = _db_api()
-    if state.dbf is None:
-        return -1
-    try:
-        state.con = state.dbf.init(cfg.db_url)
-    except db_api.DbError as exc:
-        LM_ERR("failed to connect to the database: %s", exc)
-        return -1
-    return 0
+    return modconn.connect(state, cfg.db_url)
 
 
 def child_init(rank):
     """Open this worker's DB connection."""
-    if rank in (PROC_MAIN, PROC_TCP_MAIN):
-        return 0
-    return connect()
+    return modconn.child_init(state, rank, cfg.db_url)
 
 
 def destroy():
     """Close the connection at shutdown."""
-    con, state.con = state.con, None
-    if con is not None:
-        try:
-            con.close()
-        except Exception:  # noqa: BLE001 - shutdown must go on
-            pass
+    modconn.close(state)
