@@ -10,31 +10,12 @@ R-URI (3) or the authorization username (5); URIs contribute ``user`` and
 """
 from openser_py.core import dset
 from openser_py.core.dprint import LM_DBG, LM_ERR, LM_WARN
+from openser_py.core.hash_func import hash_reduce, hash_sum
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.parse_uri import parse_uri
 
 DS_HASH_USER_ONLY = 1
 DS_FAILOVER_ON = 2
-_M32 = 0xFFFFFFFF
-
-
-def _sc(b):
-    return b - 256 if b > 127 else b
-
-
-def _sum(text):
-    b = text.encode("latin-1", "replace") if isinstance(text, str) else text
-    h = 0
-    n = len(b) & ~3
-    for i in range(0, n, 4):
-        v = ((_sc(b[i]) << 24) + (_sc(b[i + 1]) << 16) + (_sc(b[i + 2]) << 8)
-             + _sc(b[i + 3])) & _M32
-        h += v ^ (v >> 3)
-    v = 0
-    for i in range(n, len(b)):
-        v = ((v << 8) + _sc(b[i])) & _M32
-    return (h + (v ^ (v >> 3))) & _M32
-
 
 def ds_get_hash(x, y=None):
     """1.3's ``ds_get_hash`` over *x* and optional *y* (str); never 0."""
@@ -42,12 +23,10 @@ def ds_get_hash(x, y=None):
         return 0
     h = 0
     if x is not None:
-        h += _sum(x)
+        h += hash_sum(x)
     if y is not None:
-        h += _sum(y)
-    h &= _M32
-    h = ((h + (h >> 11)) + ((h >> 13) + (h >> 23))) & _M32
-    return h or 1
+        h += hash_sum(y)
+    return hash_reduce(h) or 1
 
 
 def uri_hash_keys(uri_text, flags):
