@@ -9,7 +9,7 @@ from openser_py.mi.tree import MI_MISSING_PARM, MiRoot, mi_error
 from openser_py.modules.permissions import address as A
 from openser_py.modules.permissions import perm_mod as P
 from openser_py.modules.permissions import trusted as T
-from openser_py.modules.permissions.shcache import ShCache
+from openser_py.mem.shvalue import SharedValue
 
 TRUSTED_TABLE_VERSION = 4
 ADDRESS_TABLE_VERSION = 3
@@ -19,8 +19,8 @@ cfg = P.cfg
 class _State:
     dbf = None
     con = None
-    trusted = None          # ShCache of trusted rows (db_mode 1)
-    addresses = None        # ShCache of (addresses, subnets)
+    trusted = None          # SharedValue of trusted rows (db_mode 1)
+    addresses = None        # SharedValue of (addresses, subnets)
     tag_avp = None          # (name, flags)
     addr_group = 0          # set_address_group (per process, as 1.3)
 
@@ -97,10 +97,10 @@ def init_db():
         return -1
     try:
         if cfg.db_mode == 1:
-            st.trusted = ShCache(T.build_index)
+            st.trusted = SharedValue(T.build_index, "the trusted table")
             if not st.trusted.publish(trusted):
                 raise MemoryError("no shm for the trusted table")
-        st.addresses = ShCache(A.build_view)
+        st.addresses = SharedValue(A.build_view, "the address table")
         if not st.addresses.publish(addrs):
             raise MemoryError("no shm for the address table")
     except MemoryError as exc:

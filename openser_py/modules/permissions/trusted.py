@@ -6,7 +6,7 @@ A request is trusted when a row has its source IP, a protocol that is
 ``from_pattern`` that is NULL or (POSIX ERE, case-insensitive) matches
 the From URI.  The ``tag`` of the matching row goes to ``peer_tag_avp``.
 ``db_mode=0`` queries the table for every check; ``db_mode=1`` keeps the
-rows in shm (:class:`~.shcache.ShCache`; MI ``trusted_reload``) and each
+rows in shm (:class:`openser_py.mem.shvalue.SharedValue`; MI ``trusted_reload``) and each
 process indexes them by source IP.
 """
 from openser_py.core.dprint import LM_DBG, LM_ERR

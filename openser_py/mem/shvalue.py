@@ -22,13 +22,17 @@ _HDR = struct.Struct("<QQ")
 _GEN = struct.Struct("<Q")
 
 
-class ShCache:
-    """Shared marshal-able value; create in ``mod_init`` (before fork)."""
+class SharedValue:
+    """Shared marshal-able value; create in ``mod_init`` (before fork).
 
-    def __init__(self, build=lambda v: v):
+    Used by the domain list (domain), the trusted and address tables
+    (permissions); *build* turns the published value into the process's
+    private view."""
+
+    def __init__(self, build=lambda v: v, what="a shared value"):
         off = shm_mem.shm_malloc(_HDR.size)
         if not off:
-            raise MemoryError("no shm for a permissions cache")
+            raise MemoryError("no shm for %s" % what)
         self._off = off
         self._hdr = shm_mem.shm_buf(off, _HDR.size)
         _HDR.pack_into(self._hdr, 0, 0, 0)
@@ -59,6 +63,10 @@ class ShCache:
         self._raw = marshal.loads(data) if data is not None else None
         self._view = self._build(self._raw) if data is not None else None
         self._seen = gen
+
+    def generation(self):
+        """The current generation (0 = never published)."""
+        return _GEN.unpack_from(self._hdr, 0)[0]
 
     def get(self):
         """The process's view of the current value (None before the first
