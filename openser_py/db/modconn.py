@@ -13,6 +13,18 @@ from openser_py.core.exports import PROC_MAIN, PROC_TCP_MAIN
 from openser_py.db import api as db_api
 
 
+def bind(state, url):
+    """``db_bind_mod``: the driver of *url* on ``state.dbf`` (any old
+    connection closed, ``state.con`` reset); 0 / -1 (logged)."""
+    close(state)
+    try:
+        state.dbf = db_api.bind_dbmod(url)
+    except db_api.DbError as exc:
+        LM_ERR("failed to bind the database module: %s", exc)
+        return -1
+    return 0
+
+
 def version_error(dbf, url, table, want):
     """Check *table*'s row in ``version`` over a short connection: None
     when it is *want*, else the error text (unreachable DB, wrong

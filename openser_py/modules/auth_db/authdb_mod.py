@@ -84,11 +84,7 @@ def mod_init():
     if state.auth_api is None:
         LM_ERR("auth module not loaded (load auth before auth_db)")
         return -1
-    db_api = _db_api()
-    try:
-        state.dbf = db_api.bind_dbmod(cfg.db_url)
-    except db_api.DbError as exc:
-        LM_ERR("failed to bind the database module: %s", exc)
+    if modconn.bind(state, cfg.db_url) < 0:
         return -1
     try:
         state.credentials = parse_credentials_list(cfg.load_credentials)

@@ -64,10 +64,7 @@ def mod_init():
     """Bind the driver, check the table version, fill the cache (db_mode 1)."""
     db_api = _db_api()
     destroy()
-    try:
-        state.dbf = db_api.bind_dbmod(cfg.db_url)
-    except db_api.DbError as exc:
-        LM_ERR("failed to bind the database module: %s", exc)
+    if modconn.bind(state, cfg.db_url) < 0:
         return -1
     if cfg.db_mode not in (0, 1):
         LM_ERR("invalid db_mode %r (0 or 1)", cfg.db_mode)

@@ -65,11 +65,7 @@ def _db_api():
 def mod_init():
     """Bind the DB driver and check the table version."""
     destroy()
-    db_api = _db_api()
-    try:
-        state.dbf = db_api.bind_dbmod(cfg.db_url)
-    except db_api.DbError as exc:
-        LM_ERR("failed to bind the database module: %s", exc)
+    if modconn.bind(state, cfg.db_url) < 0:
         return -1
     state.con = None
     if cfg.use_uri_table:
