@@ -23,7 +23,13 @@ equivalent config (same script, Kamailio 5 syntax, same children=2).
 
 sipp, both ends, runs on the same cores and takes its share of CPU.
 Usage: ``python benchmarks/bench_calls.py [--rates 50,100,...] [--step 5]
-[--no-kamailio]``.
+[--no-kamailio] [--per-process] [--warmup CALLS]``.
+
+``--per-process`` adds the CPU per call of every server process (by its
+title: "openser: udp receiver ...", "openser: timer", ...); ``--warmup``
+runs unmeasured calls before each step (the steady state: a fresh
+worker's first few hundred calls cost more).  What the code itself costs
+per call, without sockets, is ``benchmarks/bench_calls_inproc.py``.
 """
 import argparse
 import os
@@ -148,6 +154,20 @@ def cpu_of(procs):
     return total
 
 
+def cpu_by_type(procs):
+    """CPU seconds (user + system) per process title ("openser: timer" ...)."""
+    out = {}
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            name = " ".join(p.cmdline()) or p.name()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        name = re.sub(r"\s+", " ", name)[:48]
+        out[name] = out.get(name, 0.0) + t.user + t.system
+    return out
+
+
 def pss_of(procs):
     total = 0
     for p in procs:
@@ -210,9 +230,26 @@ class Server:
         self.log.close()
 
 
-def one_step(port, uas_port, master_pid, rate, step):
+def warm_up(port, uas_port, calls, rate):
+    """Unmeasured calls first: each worker's first messages pay one-off
+    costs (copy-on-write faults of the pages inherited from the master,
+    first use of shm pages, interpreter warm-up) that are not per call."""
+    if calls <= 0:
+        return
+    uas = SippServer("uas", calls, port=uas_port, max_seconds=60)
+    uas.start()
+    try:
+        run_uac("uac", port, calls, rate=rate, limit=max(rate * 2, 10),
+                max_seconds=60)
+        uas.wait(timeout=60)
+    finally:
+        uas.close()
+
+
+def one_step(port, uas_port, master_pid, rate, step, warmup=0):
     count = max(1, int(rate * step))
     max_seconds = int(step * 3 + 20)
+    warm_up(port, uas_port, warmup, min(rate, 300))
     uas = SippServer("uas", count, port=uas_port, max_seconds=max_seconds)
     uas.start()
     try:
@@ -220,10 +257,12 @@ def one_step(port, uas_port, master_pid, rate, step):
         sampler = PssSampler(master_pid)
         sampler.start()
         c0 = cpu_of(procs)
+        t0 = cpu_by_type(procs)
         res = run_uac("uac", port, count, rate=rate, limit=max(rate * 2, 10),
                       max_seconds=max_seconds)
         res_uas = uas.wait(timeout=max_seconds)
         cpu = cpu_of(procs) - c0
+        t1 = cpu_by_type(procs)
         peak = sampler.stop()
     finally:
         uas.close()
@@ -233,13 +272,18 @@ def one_step(port, uas_port, master_pid, rate, step):
              and res.failed == 0 and res_uas.failed == 0 and retrans == 0
              and achieved >= rate * 0.9)
     per_call = cpu * 1000.0 / res.successful if res.successful else float("nan")
+    by_type = {}
+    if res.successful:
+        for name, sec in t1.items():
+            by_type[name] = (sec - t0.get(name, 0.0)) * 1000.0 / res.successful
     return dict(rate=rate, count=count, ok=res.successful, failed=res.failed,
+                by_type=by_type,
                 uas_ok=res_uas.successful, uas_failed=res_uas.failed,
                 retrans=retrans, achieved=achieved, cpu_ms=per_call,
                 pss=peak, clean=clean)
 
 
-def sweep(name, start_server, rates, step):
+def sweep(name, start_server, rates, step, verbose=False, warmup=0):
     """Run the steps against a fresh server; return the rows."""
     print("%s:" % name, flush=True)
     rows = []
@@ -251,7 +295,7 @@ def sweep(name, start_server, rates, step):
             if not wait_udp(port):
                 print("  server did not start; log in %s" % workdir)
                 return rows
-            row = one_step(port, uas_port, srv.proc.pid, rate, step)
+            row = one_step(port, uas_port, srv.proc.pid, rate, step, warmup)
         finally:
             srv.stop()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -263,6 +307,10 @@ def sweep(name, start_server, rates, step):
                  row["uas_ok"], row["uas_failed"], row["retrans"],
                  row["cpu_ms"], row["pss"] / 2.0 ** 20,
                  "clean" if row["clean"] else "LOSS"), flush=True)
+        if verbose:
+            for name, ms in sorted(row["by_type"].items(),
+                                   key=lambda kv: -kv[1]):
+                print("      %6.3f ms/call  %s" % (ms, name), flush=True)
         if not row["clean"]:
             break
     clean = [r for r in rows if r["clean"]]
@@ -284,6 +332,11 @@ def main():
     ap.add_argument("--step", type=float, default=STEP_SECONDS,
                     help="seconds per step (default %(default)s)")
     ap.add_argument("--no-kamailio", action="store_true")
+    ap.add_argument("--warmup", type=int, default=0, metavar="CALLS",
+                    help="unmeasured calls (at most 300/s) before each step; "
+                    "0 = none (default, the historical figures)")
+    ap.add_argument("--per-process", action="store_true",
+                    help="print CPU per call of every server process type")
     args = ap.parse_args()
     if not sipp_path():
         sys.exit("bench-calls needs sipp (apt-get install sip-tester)")
@@ -299,7 +352,7 @@ def main():
                        "-f", cfg], workdir)
 
     ours = sweep("openser_py (children=2, %s)" % mode, start_openser,
-                 rates, args.step)
+                 rates, args.step, args.per_process, args.warmup)
 
     kamailio = shutil.which("kamailio")
     if args.no_kamailio:
@@ -321,7 +374,7 @@ def main():
                       workdir)
 
     theirs = sweep("kamailio (children=2, %s)" % mode, start_kamailio,
-                   rates, args.step)
+                   rates, args.step, args.per_process, args.warmup)
     print_ratios(ours, theirs)
 
 

@@ -11,7 +11,7 @@ NAPTR -> SRV -> A/AAAA, doc/dev/dns.md).
 """
 from openser_py.core import resolve as _resolve
 from openser_py.core.core_stats import stats as _core_stats
-from openser_py.core.dprint import LM_ERR
+from openser_py.core.dprint import LM_DBG, LM_ERR
 from openser_py.core.errors import (E_BAD_ADDRESS, E_IP_BLOCKED, E_NO_SOCKET,
                                     E_SEND)
 from openser_py.core.ip_addr import (AF_INET6, PROTO_BY_NAME, PROTO_NAMES,
@@ -105,11 +105,44 @@ def resolve(host):
 
 
 def uri2dest(uri_text):
-    """``(proto, ip, port)`` for a SIP URI; raises ValueError if unusable."""
+    """``(proto, ip, port)`` for a SIP URI; raises ValueError if unusable.
+
+    A URI whose target (maddr or host) is a numeric IP resolves without
+    DNS to a value that depends on its text alone (RFC 3263 §4.1/§4.2:
+    transport parameter or UDP/TLS, the port or the default one), so it
+    is remembered per process (:data:`_LITERAL_DESTS`): proxies relay
+    most in-dialog requests and every ``$du`` of this kind.
+    """
+    dest = _LITERAL_DESTS.get(uri_text)
+    if dest is not None:
+        LM_DBG("%s resolves to %s", uri_text, [dest])
+        return dest
     dests = _resolve.uri_destinations(uri_text)     # RFC 3263
     if not dests:
         raise ValueError("cannot resolve %s" % uri_text)
+    if _literal_target(uri_text):
+        if len(_LITERAL_DESTS) >= _LITERAL_MAX:
+            _LITERAL_DESTS.clear()
+        _LITERAL_DESTS[uri_text] = dests[0]
     return dests[0]
+
+
+#: uri text -> (proto, ip, port) of URIs with a numeric target (uri2dest)
+_LITERAL_DESTS = {}
+_LITERAL_MAX = 4096
+
+
+def _literal_target(uri_text):
+    """True if the SIP URI's target (maddr, else host) is a numeric IP."""
+    from openser_py.core.dns.resolver import literal_ip
+    from openser_py.parser.parse_uri import parse_uri
+    try:
+        uri = parse_uri(uri_text)
+    except (SipParseError, ValueError):
+        return False
+    if uri.scheme not in ("sip", "sips"):
+        return False
+    return literal_ip(uri.maddr or uri.host or "") is not None
 
 
 def parse_hostport(text):

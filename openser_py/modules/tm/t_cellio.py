@@ -10,6 +10,7 @@ import marshal
 
 from openser_py.modules.tm import cell as C
 from openser_py.modules.tm import timer_wheel as W
+from openser_py.modules.tm.t_pick import BranchState
 from openser_py.modules.tm.t_state import rt
 
 __all__ = ["uas_tuple", "set_uas_reply", "br_tuple", "set_br", "arm",
@@ -95,10 +96,13 @@ def stop_branch_timers(v, b, cancel_too=False):
 
 def branch_states(v):
     """``t_pick.BranchState`` list of every branch."""
-    from openser_py.modules.tm.t_pick import BranchState
     out = []
+    bget = v.bget
     for b in range(v.nr_branches()):
-        f = v.bget(b, "flags")
-        out.append(BranchState(v.bget(b, "status"), bool(f & C.BR_ACTIVE),
-                               bool(f & C.BR_CANCELED)))
+        f = bget(b, "flags")
+        out.append(BranchState(bget(b, "status"), bool(f & _BR_ACTIVE),
+                               bool(f & _BR_CANCELED)))
     return out
+
+
+_BR_ACTIVE, _BR_CANCELED = C.BR_ACTIVE, C.BR_CANCELED
