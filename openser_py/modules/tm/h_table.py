@@ -43,6 +43,7 @@ stripes at once.
 """
 import struct
 
+from openser_py.core.hash_func import core_hash
 from openser_py.mem.shtable import ENTRY_HDR, ShTable
 from openser_py.modules.tm import cell as C
 from openser_py.modules.tm.cell_view import TIMER_FIELDS, CellView  # noqa: F401
@@ -76,39 +77,7 @@ def tm_hash(callid, cseq_num):
     ``callid`` and ``cseq_num`` are latin-1 ``str`` (or bytes).  Bytes are
     taken as C ``char`` (signed), as on the x86 builds of OpenSER.
     """
-    h = (_hash_part(callid) + _hash_part(cseq_num)) & 0xFFFFFFFF
-    h = ((h + (h >> 11)) + ((h >> 13) + (h >> 23))) & 0xFFFFFFFF
-    return h & (TABLE_ENTRIES - 1)
-
-
-_WORDS = {}
-
-
-def _hash_part(s):
-    """``core_hash``'s sum for one string (not yet reduced mod 2**32)."""
-    b = s.encode("latin-1") if isinstance(s, str) else bytes(s)
-    n = len(b) & ~3
-    if b.isascii():                     # unsigned == signed: fast path
-        st = _WORDS.get(n)
-        if st is None:
-            st = _WORDS[n] = struct.Struct(">%dI" % (n >> 2))
-        h = sum([v ^ (v >> 3) for v in st.unpack_from(b)])
-        v = int.from_bytes(b[n:], "big")
-        return h + (v ^ (v >> 3))
-    h = 0
-    for i in range(0, n, 4):
-        v = ((_sc(b[i]) << 24) + (_sc(b[i + 1]) << 16) + (_sc(b[i + 2]) << 8)
-             + _sc(b[i + 3])) & 0xFFFFFFFF
-        h += v ^ (v >> 3)
-    v = 0
-    for c in b[n:]:
-        v = ((v << 8) + _sc(c)) & 0xFFFFFFFF
-    return h + (v ^ (v >> 3))
-
-
-def _sc(c):
-    """A byte as a signed C char."""
-    return c - 256 if c >= 0x80 else c
+    return core_hash(callid, cseq_num, TABLE_ENTRIES)
 
 
 class _Edit:
