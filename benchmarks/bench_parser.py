@@ -8,15 +8,17 @@ of 3 runs of at most ``--count`` iterations or ``--seconds`` each.
     python benchmarks/bench_parser.py [--count 200000] [--seconds 10]
                                       [--profile] [--splice]
 
-Target: >= 100,000 messages/s on one core.  Measured on the project's
-2-vCPU VM (CPython 3.11.7, shared with other jobs): about 77,000/s with
-build_req_buf and 80,000/s with --splice (before the hot-path work: 45,000
-and 60,000 in the same conditions).  Per message about 12 us: ~5.7 us to
-build the header index (15 header lines at ~0.2 us each for split,
-partition and classification, plus ~2.5 us fixed), ~5.2 us for the seven
-accessors (four regex validations of ~0.4 us each, value objects, ~0.2 us
-of lookup-strip-cache per accessor) and ~0.5 us for build_req_buf.  See
-"Hot path" in doc/dev/parser-api.md for the cost model.
+Target: >= 100,000 messages/s on one core -- not reached yet.  Measured
+on the project's 2-vCPU VM (CPython 3.11.7, shared with other jobs): best
+of 3 about 80,000-84,000/s with build_req_buf (76,000-78,000 before the
+raw-value regexes in the same conditions; 45,000 before the hot-path
+work); timeit minimum 11.0-11.4 us per message (11.8-12.1 before).  Per
+message ~121k instructions (callgrind): ~68k to build the header index
+(15 header lines at ~2.9k each for split, partition and classification,
+plus ~25k fixed), ~45k for the seven accessors (four regex matches of
+~3-4.5k each on the raw values, value objects, property-find-cache per
+accessor) and ~5k for build_req_buf.  See "Hot path" in
+doc/dev/parser-api.md for the cost model and what was tried.
 """
 import argparse
 import os

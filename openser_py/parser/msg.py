@@ -18,6 +18,9 @@ Hot path notes (CPython 3.11; see benchmarks/bench_parser.py):
   (derived values such as ``vias`` or ``contacts`` in the dict
   ``_cache``, created on first use); the hot accessors inline the
   lookup-parse-cache sequence;
+* ``via1``, ``from_``, ``to`` and ``routes`` run their regex on the raw
+  value (``FAST_RAW``: surrounding LWS and the CR allowed), not on a
+  stripped copy, and fill the match-backed value object themselves;
 * :class:`HdrField` objects are only created when asked for.
 """
 import re
@@ -42,11 +45,13 @@ from openser_py.parser.parse_misc import (
     parse_callid, parse_content_length, parse_date, parse_expires,
     parse_max_forwards, parse_option_tags)
 from openser_py.parser.parse_nameaddr import (
-    FAST_MATCH as _NA_FAST, nameaddr_from_match, parse_nameaddr_list,
-    parse_to, to_body_from_match)
+    FAST_RAW as _NA_RAW, MatchedNameAddr as _MatchedNameAddr,
+    MatchedToBody as _MatchedToBody, parse_nameaddr_list, parse_to,
+    to_body_from_match)
 from openser_py.parser.parse_param import WS
 from openser_py.parser.parse_via import (
-    FAST_ONE as _VIA_FAST, parse_via, via_from_match)
+    FAST_RAW as _VIA_RAW, MatchedVia as _MatchedVia, parse_via,
+    via_from_match)
 
 __all__ = ["SipMsg", "parse_msg", "stream_frame", "skip_keepalive"]
 
@@ -125,10 +130,20 @@ def _to_body_property(c, doc):
             return None
         r = self._vals[i]
         if r is None:
-            v = self._parts[i][2].strip(WS)
+            v = self._parts[i][2]
             try:
-                m = _NA_FAST(v)
-                r = to_body_from_match(m) if m is not None else parse_to(v)
+                # the regex takes the raw value (no strip); the match-
+                # backed ToBody of to_body_from_match, inlined
+                m = _NA_RAW(v)
+                if m is None:
+                    r = parse_to(v.strip(WS))
+                elif (tag := m[5]) is not None or not m[4]:
+                    r = _MatchedToBody()
+                    r._m = m
+                    r._puri = r._params = None
+                    r.tag = tag
+                else:   # a tag later on or in another case
+                    r = to_body_from_match(m)
             except SipParseError:
                 raise
             except Exception as e:
@@ -169,16 +184,19 @@ class SipMsg:
             # spellings.  Anything else goes to the general ``_parse``
             # (which redoes the work from the start).
             if buf.__class__ is bytes and len(buf) <= MAX_MSG_SIZE:
-                p = buf.find(b"\r\n\r\n")
-                if p > 0:
-                    body_off = p + 4
-                    text = buf[:body_off].decode("latin-1")
+                # one call finds the empty line and cuts both halves
+                # (cheaper than find + two slices)
+                head, sep, body = buf.partition(b"\r\n\r\n")
+                if sep and head:
+                    body_off = len(head) + 4
+                    text = head.decode("latin-1") + "\r\n\r\n"
                     lines = text.split("\n")
                     del lines[-2:]
                     first = lines[0]
                     sp = first.split(" ")
                     if (len(sp) == 3 and sp[2] == "SIP/2.0\r"
-                            and len(lines) > 1 and sp[0] in METHOD_IDS
+                            and len(lines) > 1
+                            and (mid := METHOD_IDS.get(sp[0])) is not None
                             and len(ruri := sp[1]) <= MAX_URI
                             # no SP, controls, DEL, <, >, " (as _RURI_OK)
                             and ((ruri.isprintable() and '"' not in ruri
@@ -187,7 +205,7 @@ class SipMsg:
                         method = sp[0]
                         self.is_request = True
                         self.method = method
-                        self.method_id = METHOD_IDS[method]
+                        self.method_id = mid
                         self.ruri = ruri
                         self.ruri_start = start = len(method) + 1
                         self.ruri_end = start + len(ruri)
@@ -225,14 +243,14 @@ class SipMsg:
                                 v = parts[-1][2].strip(WS)
                                 if v.isdecimal() and len(v) < 10:
                                     self._clen = clen = int(v)
-                                    end = body_off + clen
-                                    size = len(buf)
-                                    if end <= size:
-                                        if end < size:
-                                            buf = buf[:end]
+                                    size = len(body)
+                                    if clen <= size:
+                                        if clen < size:
+                                            body = body[:clen]
+                                            buf = buf[:body_off + clen]
                                         self.buf = buf
                                         self.body_offset = body_off
-                                        self.body = buf[body_off:]
+                                        self.body = body
                                         return
                             self._frame(buf, body_off, stream)
                             return
@@ -490,11 +508,22 @@ class SipMsg:
             return None
         r = self._vals[i]
         if r is None:
-            v = self._parts[i][2].strip(WS)
+            v = self._parts[i][2]
             try:
-                m = _VIA_FAST(v)
-                r = ([via_from_match(m, 0)] if m is not None
-                     else parse_via(v))
+                # the regex takes the raw value (no strip); the match-
+                # backed ViaBody of via_from_match, inlined
+                m = _VIA_RAW(v)
+                if m is None:
+                    r = parse_via(v.strip(WS))
+                elif (branch := m[5]) is not None or not m[4]:
+                    via = _MatchedVia()
+                    via._m = m
+                    via.start = 0
+                    via._params = None
+                    via.branch = branch
+                    r = [via]
+                else:   # branch not first, or in another case
+                    r = [via_from_match(m, 0)]
             except SipParseError:
                 raise
             except Exception as e:
@@ -583,11 +612,17 @@ class SipMsg:
         if _ROUTE_C not in types[i + 1:]:   # the common case: one field
             r = self._vals[i]
             if r is None:
-                v = self._parts[i][2].strip(WS)
+                v = self._parts[i][2]
                 try:
-                    m = None if "," in v else _NA_FAST(v)
-                    r = ([nameaddr_from_match(m)] if m is not None
-                         else parse_nameaddr_list(v))
+                    # raw value, nameaddr_from_match inlined
+                    m = None if "," in v else _NA_RAW(v)
+                    if m is not None:
+                        na = _MatchedNameAddr()
+                        na._m = m
+                        na._params = na._puri = None
+                        r = [na]
+                    else:
+                        r = parse_nameaddr_list(v.strip(WS))
                 except SipParseError:
                     raise
                 except Exception as e:
@@ -741,14 +776,23 @@ class SipMsg:
         SipParseError found."""
         try:
             types = self._types
-            for t in _MANDATORY:
-                n = types.count(chr(t))
-                if n == 0:
-                    raise SipParseError("missing %s header" % HDR_NAMES[t])
-                if n > 1 and t in _SINGLE:
-                    raise SipParseError("duplicate %s header" % HDR_NAMES[t])
-            if types.count(_MAXFWD_C) > 1:
-                raise SipParseError("duplicate Max-Forwards header")
+            if not (_VIA_C in types and types.count(_FROM_C) == 1
+                    and types.count(_TO_C) == 1
+                    and types.count(_CALLID_C) == 1
+                    and types.count(_CSEQ_C) == 1
+                    and types.count(_MAXFWD_C) < 2):
+                # something is missing or doubled: say what (parse_all's
+                # checks, in its order)
+                for t in _MANDATORY:
+                    n = types.count(chr(t))
+                    if n == 0:
+                        raise SipParseError("missing %s header"
+                                            % HDR_NAMES[t])
+                    if n > 1 and t in _SINGLE:
+                        raise SipParseError("duplicate %s header"
+                                            % HDR_NAMES[t])
+                if types.count(_MAXFWD_C) > 1:
+                    raise SipParseError("duplicate Max-Forwards header")
             for name in names:
                 getattr(self, name)
         except SipParseError:

@@ -17,8 +17,8 @@ import re
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.limits import MAX_URI
 from openser_py.parser.parse_param import (
-    WS, TOKEN_WS, get_param, parse_params, quoted_end, split_commas,
-    unquote)
+    WS, TOKEN_WS, get_param, latin1_except, parse_params, quoted_end,
+    split_commas, unquote)
 
 __all__ = ["NameAddr", "ToBody", "parse_nameaddr", "parse_to",
            "parse_nameaddr_list"]
@@ -29,20 +29,38 @@ _T = r"A-Za-z0-9\-.!%*_+`'~"
 # groups: quoted display, token display, uri, params text, tag (if first).
 # Possessive quantifiers: no repetition needs to give characters back
 # (sre then keeps no backtracking state).
-_PTEXT = (r'((?:;tag=([^;, \t\r\n"<>]++))?+'
-          r'(?:;[%s]++(?:=[^;, \t\r\n"<>]++)?+)*+)\Z' % _T)
-_FAST = re.compile(
-    r'(?:"([^"\\]*+)"[ \t]*+|([%s]++(?:[ \t]++[%s]++)*+)[ \t]*+)?+'
-    r'<([A-Za-z][A-Za-z0-9+.\-]{0,31}+:[^<>" \t\r\n]{0,%d}+)>'
-    % (_T, _T, MAX_URI - 40) + _PTEXT)
+# Negated classes are written as positive latin-1 ones (half the cost in
+# sre; see parse_param.latin1_except).
+_PVAL = latin1_except(';, \t\r\n"<>')
+# Optional parts are written ``(?:X|)`` rather than ``(?:X)?+`` (sre runs
+# a general repeat for a group, a cheaper branch for the alternation; no
+# backtracking into it can produce another match: what follows each one
+# cannot start with what it matched), and the token display name is one
+# class repetition (``1*(token LWS)`` followed by "<" is exactly a token
+# character then token characters and LWS; the display property strips
+# the trailing LWS).
+_PTEXT_BODY = (r'((?:;tag=(%s++)|)'
+               r'(?:;[%s]++(?:=%s++|))*+)' % (_PVAL, _T, _PVAL))
+_PTEXT = _PTEXT_BODY + r'\Z'
+_NAME_ADDR = (
+    r'(?:"(%s*+)"[ \t]*+|([%s][%s \t]*+)|)'
+    r'<([A-Za-z][A-Za-z0-9+.\-]{0,31}+:%s{0,%d}+)>'
+    % (latin1_except('"\\'), _T, _T, latin1_except('<>" \t\r\n'),
+       MAX_URI - 40) + _PTEXT_BODY)
+_FAST = re.compile(_NAME_ADDR + r'\Z')
 # fast path for the addr-spec form:  sip:user@host;tag=x
 _FAST_SPEC = re.compile(
-    r'([A-Za-z][A-Za-z0-9+.\-]{0,31}+:[^<>" \t\r\n;,]{1,%d}+)'
-    % (MAX_URI - 40)
+    r'([A-Za-z][A-Za-z0-9+.\-]{0,31}+:%s{1,%d}+)'
+    % (latin1_except('<>" \t\r\n;,'), MAX_URI - 40)
     + _PTEXT)
 _FAST_MATCH = _FAST.match
 # package-internal name for the hot accessors in msg.py
 FAST_MATCH = _FAST_MATCH
+# ``_FAST`` on a raw header value (surrounding LWS allowed, so msg.py's
+# accessors need not strip it); offsets read from such a match are made
+# relative to the stripped value (``_lead``).
+FAST_RAW = re.compile(
+    r'[ \t\r\n]*+' + _NAME_ADDR + r'[ \t\r\n]*+\Z').match
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _BAD_IN_BRACKETS = re.compile(r'[ \t\r\n<>"]')
@@ -145,12 +163,12 @@ class _Matched:
         """Display name ("" if absent)."""
         m = self._m
         q = m[1]
-        return q if q is not None else (m[2] or "")
+        return q if q is not None else (m[2] or "").rstrip(" \t")
 
     uri = property(lambda self: self._m[3], doc="URI text.")
-    uri_start = property(lambda self: self._m.start(3),
+    uri_start = property(lambda self: self._m.start(3) - _lead(self._m),
                          doc="Offset of the URI in the parsed text.")
-    uri_end = property(lambda self: self._m.end(3),
+    uri_end = property(lambda self: self._m.end(3) - _lead(self._m),
                        doc="End offset of the URI in the parsed text.")
 
     @property
@@ -173,6 +191,22 @@ class _MatchedToBody(_Matched, ToBody):
 # they stand for their public classes (repr, error messages)
 _MatchedNameAddr.__name__ = _MatchedNameAddr.__qualname__ = "NameAddr"
 _MatchedToBody.__name__ = _MatchedToBody.__qualname__ = "ToBody"
+# package-internal: msg.py's accessors fill them themselves
+MatchedNameAddr = _MatchedNameAddr
+MatchedToBody = _MatchedToBody
+
+
+def _lead(m):
+    """Leading LWS of the text ``m`` matched: 0 unless it is a raw header
+    value matched by ``FAST_RAW`` (offsets are relative to the stripped
+    value, which is what ``HdrField.body`` holds)."""
+    s = m.string
+    if s[:1] in _WS_START:
+        return len(s) - len(s.lstrip(WS))
+    return 0
+
+
+_WS_START = (" ", "\t", "\r", "\n")
 
 
 def to_body_from_match(m):
@@ -232,7 +266,8 @@ def _fast(sub, base, cls):
     m = _FAST_MATCH(sub)
     if m is not None:
         q, tok, uri, ptext, tag = m.groups()
-        return cls(q if q is not None else (tok or ""), uri, ptext,
+        return cls(q if q is not None else (tok or "").rstrip(" \t"),
+                   uri, ptext,
                    base + m.start(3), base + m.end(3), tag)
     m = _FAST_SPEC.match(sub)
     if m is not None:

@@ -12,11 +12,35 @@ from openser_py.parser.errors import SipParseError
 from openser_py.parser.limits import MAX_LIST, MAX_PARAMS
 
 __all__ = ["WS", "TOKEN_WS", "parse_params", "get_param", "quoted_end",
-           "unquote", "split_commas"]
+           "unquote", "split_commas", "latin1_except"]
 
 # Whitespace of the SIP grammar.  str.strip() without arguments would also
 # strip latin-1 images of UTF-8 bytes (\x85, \xa0), so always pass WS.
 WS = " \t\r\n"
+
+
+
+def latin1_except(excluded: str) -> str:
+    """A regex class of every latin-1 character not in *excluded*.
+
+    The fast-path regexes use it instead of ``[^...]``: sre tests a
+    negated set through a nested call (~44 instructions a character in
+    CPython 3.11, ~24 for a positive bitmap).  Characters above U+00FF
+    never match: message text is latin-1, and other input falls back to
+    the general parsers, which are the reference."""
+    out = []
+    c = 0
+    while c < 256:
+        if chr(c) in excluded:
+            c += 1
+            continue
+        start = c
+        while c < 256 and chr(c) not in excluded:
+            c += 1
+        out.append("\\x%02x" % start if c - 1 == start
+                   else "\\x%02x-\\x%02x" % (start, c - 1))
+    return "[" + "".join(out) + "]"
+
 
 # RFC 3261 25.1 token characters, as a regex class body
 _TOK = r"A-Za-z0-9\-.!%*_+`'~"
