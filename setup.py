@@ -20,6 +20,8 @@ def _generate(target_dir):
     pkg = os.path.join(target_dir, "openser_py")
     cfg = os.path.join(pkg, "_build_config.py")
     env = dict(os.environ, PYTHONPATH=HERE)
+    # an editable install builds into an empty temporary tree
+    os.makedirs(os.path.join(pkg, "cfg"), exist_ok=True)
     if not os.path.exists(cfg):
         subprocess.check_call([sys.executable, "-m",
                                "openser_py.tools.gen_build_config", "-o", cfg],

@@ -48,6 +48,7 @@ def write_if_changed(path, text):
                 return False
     except FileNotFoundError:
         pass
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
