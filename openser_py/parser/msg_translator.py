@@ -389,12 +389,19 @@ def build_res_buf(msg, rewrite_503=True):
     hf, vias = data_lump.first_via_hdr(msg)
     if hf is None:
         raise SipParseError("no Via in reply")
-    lumps = list(msg.lumps) if msg.lumps else []
     if len(vias) > 1:
         start = hf.body_start + vias[0].start
-        lumps.append(Lump(DEL, start, hf.body_start + vias[1].start - start))
+        end = hf.body_start + vias[1].start
     else:
-        lumps.append(Lump(DEL, hf.start, hf.end - hf.start))
+        start, end = hf.start, hf.end
+    if not msg.lumps and not (rewrite_503 and msg.status == 503) and \
+            msg.get_hdr(HdrType.CONTENTLENGTH) is not None:
+        # the common case: only the Via goes, the body and its length
+        # stay (no need to know the next hop's transport)
+        buf = msg.buf
+        return buf[:start] + buf[end:]
+    lumps = list(msg.lumps) if msg.lumps else []
+    lumps.append(Lump(DEL, start, end - start))
     if rewrite_503 and msg.status == 503:
         code_at = msg.hdr_text.find("503", 0, msg.first_line_end)
         lump = Lump(DEL, code_at + 2, 1)

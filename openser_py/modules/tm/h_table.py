@@ -142,9 +142,9 @@ class TransTable(ShTable):
         st, off = _FLAGS
         return st.unpack_from(self._mm, e + ENTRY_HDR + off)[0]
 
-    def _insert_locked(self, hash_index, value, refs):
+    def _insert_locked(self, hash_index, value, refs, capacity=0):
         e, label = self.insert_locked(hash_index, b"", value,
-                                      len(value) + self.slack)
+                                      max(len(value) + self.slack, capacity))
         if e:
             mm, vo = self._mm, e + ENTRY_HDR
             _LABEL[0].pack_into(mm, vo + _LABEL[1], label)
@@ -167,7 +167,8 @@ class TransTable(ShTable):
             lock.release()
 
     # ------------------------------------------------------------ lookups
-    def lookup_request(self, hash_index, matcher, new_value=None):
+    def lookup_request(self, hash_index, matcher, new_value=None,
+                       found=None, capacity=0):
         """Match a request in bucket ``hash_index``; maybe create its cell.
 
         ``matcher(candidates) -> (result, label)`` is a pure function
@@ -177,6 +178,10 @@ class TransTable(ShTable):
         critical section -- so a retransmission racing its original cannot
         create a second transaction -- and returns ``(INSERTED, label)``
         (referenced) or ``(OOM, 0)``; without it ``(NOT_FOUND, 0)``.
+        With ``found``, a pure function ``found(result, view)``, a found
+        transaction is not referenced: ``(result, found(result, view))``
+        is returned, computed in the same critical section.  ``capacity``
+        reserves room for the new cell to grow in place (its branches).
         """
         lock = self._lock(hash_index)
         lock.acquire()
@@ -185,12 +190,15 @@ class TransTable(ShTable):
             res, label = matcher(cands) if cands else (NOT_FOUND, 0)
             if res == FOUND or res == E2E_ACK:
                 e = self.find_label_locked(hash_index, label)
+                if e and found is not None:
+                    return res, found(res, CellView(self, e, hash_index,
+                                                    label))
                 if e and self._ref_locked(e):
                     return res, label
                 return NOT_FOUND, 0
             if new_value is None:
                 return NOT_FOUND, 0
-            label = self._insert_locked(hash_index, new_value, 1)
+            label = self._insert_locked(hash_index, new_value, 1, capacity)
             return (INSERTED, label) if label else (OOM, 0)
         finally:
             lock.release()
@@ -211,8 +219,15 @@ class TransTable(ShTable):
             lock.release()
 
     def lookup_reply(self, hash_index, label, branch, cseq_method_id,
-                     cseq_method):
-        """Reference the transaction a reply belongs to; True if it does."""
+                     cseq_method, locked=None):
+        """Reference the transaction a reply belongs to; True if it does.
+
+        With ``locked``, a pure function of a :class:`CellView`, the match
+        is followed by ``locked(view)`` in the same critical section
+        instead of the reference: its result is returned (False when the
+        reply matches nothing).  It may take the reference itself
+        (:meth:`ref_view`).
+        """
         if hash_index >= self.n_buckets:
             return False
         lock = self._lock(hash_index)
@@ -234,9 +249,15 @@ class TransTable(ShTable):
             if not reply_matches(p[6], p[3], method, p[2], branch, brf,
                                  cseq_method_id, cseq_method):
                 return False
+            if locked is not None:
+                return locked(CellView(self, e, hash_index, label))
             return self._ref_locked(e)
         finally:
             lock.release()
+
+    def ref_view(self, v):
+        """Inside ``edit``/``locked``: take a reference on the viewed cell."""
+        return self._ref_locked(v.e)
 
     # --------------------------------------------------- references, reads
     def ref(self, hash_index, label):
@@ -252,14 +273,21 @@ class TransTable(ShTable):
             e = self.find_label_locked(hash_index, label)
             if not e:
                 return GONE
-            st, off = _REF
-            n = st.unpack_from(self._mm, e + ENTRY_HDR + off)[0]
-            n = n - 1 if n else 0
-            if not n and self._flags(e) & C.T_REMOVED:
-                self.delete_entry_locked(e)
-                return FREED
-            st.pack_into(self._mm, e + ENTRY_HDR + off, n)
-            return n
+            return self._unref_locked(e)
+
+    def unref_view(self, v):
+        """:meth:`unref` inside ``edit``; the view is unusable afterwards."""
+        return self._unref_locked(v.e)
+
+    def _unref_locked(self, e):
+        st, off = _REF
+        n = st.unpack_from(self._mm, e + ENTRY_HDR + off)[0]
+        n = n - 1 if n else 0
+        if not n and self._flags(e) & C.T_REMOVED:
+            self.delete_entry_locked(e)
+            return FREED
+        st.pack_into(self._mm, e + ENTRY_HDR + off, n)
+        return n
 
     def read(self, hash_index, label):
         """A decoded copy of the cell, or None (decoded outside the lock)."""

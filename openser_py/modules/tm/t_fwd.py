@@ -101,26 +101,29 @@ def relay(msg, dest=None, flags=0):
             return 0
         ret = forward.forward_request(msg, dest)
         return 1 if ret == 1 else script_ret(ret)
-    res, t = newtran(msg)
+    extra = (C.T_NO_DNS_FAILOVER if flags & F_NO_DNS_FAILOVER else 0) | \
+        (C.T_KILL_REPLY if flags & F_NO_ERR_REPLY else 0) | \
+        (C.T_IS_LOCAL if flags & F_REPLICATE else 0)
+    res, t = newtran(msg, extra, msg.method_id == _INVITE and
+                     not flags & (F_NO_100 | F_REPLICATE))
+    # the cell this very call created (None: t_newtran made it earlier,
+    # or REQUEST_IN callbacks may have changed it)
+    fresh = msg.ctx.pop("tm.fresh", None) if msg.ctx else None
     if res == RETRANS:
         return 0
     if res < 0:
         return script_ret(res)
     if res in (ACK_E2E, ACK_NONE):
         return -1
-    extra = (C.T_NO_DNS_FAILOVER if flags & F_NO_DNS_FAILOVER else 0) | \
-        (C.T_KILL_REPLY if flags & F_NO_ERR_REPLY else 0) | \
-        (C.T_IS_LOCAL if flags & F_REPLICATE else 0)
-    if extra:
-        with rt.table.edit(*t) as v:
-            if v is not None:
-                v.or_flags(extra)
-    if res == NEW and msg.method_id == _INVITE and \
-            not flags & (F_NO_100 | F_REPLICATE):
-        t_reply.reply_local(t, msg, 100, "Giving a try")
+    if res != NEW:
+        fresh = None
+        if extra:
+            with rt.table.edit(*t) as v:
+                if v is not None:
+                    v.or_flags(extra)
     if msg.method_id == _CANCEL and cancel_invite(msg, t):
         return 1
-    err = forward_branches(msg, t, dest)
+    err = forward_branches(msg, t, dest, fresh)
     if err >= 0:
         return 1
     if state.route_type == REQUEST_ROUTE and \
@@ -158,13 +161,20 @@ def replicate(msg, uri, flags=0):
     return 1 if err >= 0 else script_ret(err)
 
 
-def forward_branches(msg, t, dest=None):
-    """Send the branches of ``msg``; the number sent, or an error (< 0)."""
-    with rt.table.edit(*t) as v:
-        if v is None:
-            return E_UNSPEC
-        first = v.nr_branches() == 0
-        on_branch = v.get("on_branch")
+def forward_branches(msg, t, dest=None, fresh=None):
+    """Send the branches of ``msg``; the number sent, or an error (< 0).
+
+    ``fresh``: the :class:`~openser_py.modules.tm.cell.Cell` the calling
+    t_relay has just inserted; what it holds need not be read back.
+    """
+    if fresh is not None:
+        first, on_branch = True, fresh.on_branch
+    else:
+        with rt.table.edit(*t) as v:
+            if v is None:
+                return E_UNSPEC
+            first = v.nr_branches() == 0
+            on_branch = v.get("on_branch")
     targets = []
     if first:
         uri = msg.new_uri if msg.new_uri is not None else msg.ruri
@@ -182,7 +192,8 @@ def forward_branches(msg, t, dest=None):
     sent, lowest = 0, E_NO_DESTINATION
     try:
         for target in targets:
-            ret = _add_branch(msg, t, target, dest, on_branch)
+            ret = _add_branch(msg, t, target, dest, on_branch, fresh)
+            fresh = None
             if ret >= 0:
                 sent += 1
             elif ret != _DROPPED and lowest == E_NO_DESTINATION:
@@ -202,22 +213,28 @@ def _dest(msg, dest):
     return forward.uri2dest(target)
 
 
-def _add_branch(msg, t, target, dest, on_branch):
+def _add_branch(msg, t, target, dest, on_branch, fresh=None):
     uri, du, path, bflags, fsock = target
     msg.new_uri, msg.dst_uri, msg.path_vec = uri, du, path
     msg.force_send_socket = fsock
     setb0flags(msg, bflags)
-    with rt.table.edit(*t) as v:
-        if v is None:
-            return E_UNSPEC
-        if v.get("flags") & (C.T_CANCELED | C.T_NO_NEW_BRANCHES):
-            return E_NO_DESTINATION
-        b = v.nr_branches()
-        if b >= C.MAX_BRANCHES:
-            return E_TOO_MANY_BRANCHES
-        fr_ms = v.get("fr_timeout")
-        is_inv = bool(v.get("flags") & C.T_IS_INVITE)
-        tc = t_hooks.collect(v, _BRANCH_CBS)
+    if fresh is not None and not fresh.tmcb_types:
+        # branch 0 of the cell just created (flags are checked again
+        # when the branch is added, under the lock)
+        b, fr_ms, tc = 0, fresh.fr_timeout, None
+        is_inv = bool(fresh.flags & C.T_IS_INVITE)
+    else:
+        with rt.table.edit(*t) as v:
+            if v is None:
+                return E_UNSPEC
+            if v.get("flags") & (C.T_CANCELED | C.T_NO_NEW_BRANCHES):
+                return E_NO_DESTINATION
+            b = v.nr_branches()
+            if b >= C.MAX_BRANCHES:
+                return E_TOO_MANY_BRANCHES
+            fr_ms = v.get("fr_timeout")
+            is_inv = bool(v.get("flags") & C.T_IS_INVITE)
+            tc = t_hooks.collect(v, _BRANCH_CBS)
     lumps = msg.lumps
     if on_branch:
         from openser_py.core import cfgload

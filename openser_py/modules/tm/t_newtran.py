@@ -47,6 +47,7 @@ __all__ = ["newtran", "make_cell", "post_script", "NEW", "RETRANS",
 
 NEW, RETRANS, ACK_E2E, ACK_NONE, EXISTS = 1, 0, 2, 3, 4
 _ACK = int(METHOD_ACK)
+_GROWTH = 1536          # bytes reserved beyond the cell and one branch
 _INVITE = int(METHOD_INVITE)
 
 
@@ -93,13 +94,18 @@ def make_cell(msg, key):
     return c
 
 
-def newtran(msg):
+def newtran(msg, relay_flags=0, reply_100=False):
     """Find or create the transaction of ``msg``.
 
     Returns ``(result, t)``: ``NEW`` (created, referenced, bound),
     ``EXISTS`` (already bound to the message), ``RETRANS`` (absorbed: the
     script must stop), ``ACK_E2E`` / ``ACK_NONE`` (an ACK without
     transaction of its own), or a negative error code.
+
+    ``relay_flags`` (cell flags) and ``reply_100`` are t_relay's: a new
+    cell is created with those flags and, for an INVITE, with
+    "100 Giving a try" already stored as its last reply -- sent once the
+    cell is in the table, so t_relay needs no critical section for it.
     """
     t = bound(msg)
     if t is not None:
@@ -114,77 +120,106 @@ def newtran(msg):
         return -2, None
     h = tm_hash(key.callid, key.cseq_num)
     matcher = functools.partial(match_request, key, **match_cfg())
-    new_value = cell = None
+    new_value = cell = r100 = None
+    room = 0
     if key.method_id != _ACK:
         try:
             cell = make_cell(msg, key)
+            cell.flags |= relay_flags
+            if reply_100 and cell.flags & C.T_IS_INVITE:
+                r100 = _reply_100(msg)
+                if r100 is not None:
+                    cell.reply, cell.uas_status = r100, 100
             new_value = C.encode(cell)
+            # room for the first branch (about the request again) and the
+            # replies to come, so that they are written in place
+            room = len(new_value) + len(cell.request) + _GROWTH
         except (C.CellError, SipParseError) as exc:
             LM_ERR("cannot create the transaction: %s", exc)
             return -2, None
-    res, label = rt.table.lookup_request(h, matcher, new_value)
-    t = (h, label)
+    res, out = rt.table.lookup_request(
+        h, matcher, new_value, functools.partial(_found_locked, msg), room)
     if res == INSERTED:
+        t = (h, out)
         bind(msg, t)
         msg.ctx["tm.own_ref"] = True
+        msg.ctx["tm.fresh"] = cell
         t_stats.inc("UAS_transactions")
         if t_hooks.has_reqin() or msg.ctx.get("tm.tmcb_pending"):
+            msg.ctx["tm.fresh"] = None
             t_hooks.new_transaction(t, cell, msg)
+        if r100 is not None:
+            from openser_py.modules.tm.t_reply import send_uas
+            send_uas((cell.uas_proto, cell.dst_ip, cell.uas_port,
+                      cell.uas_sock), r100)
         return NEW, t
     if res == FOUND:
-        try:
-            _retransmission(t, msg)
-        finally:
-            rt.table.unref(h, label)
-        return RETRANS, t
+        label, resend = out
+        if resend is not None:              # the last reply, again
+            from openser_py.modules.tm.t_reply import send_uas
+            send_uas(*resend)
+        return RETRANS, (h, label)
     if res == E2E_ACK:
-        try:
-            _e2e_ack(t, msg)
-        finally:
-            rt.table.unref(h, label)
-        return ACK_E2E, t
+        label, tc = out
+        if tc is not None:      # the first ACK only (OpenSER: per To-tag)
+            t_hooks.run_trans_callbacks(t_hooks.TMCB_E2EACK_IN, tc, msg,
+                                        None, -int(msg.method_id))
+        return ACK_E2E, (h, label)
     if res == OOM:
         LM_ERR("out of shm memory for a new transaction")
         return -1, None
     return ACK_NONE, None
 
 
-def _retransmission(t, msg):
-    from openser_py.modules.tm.t_reply import send_uas
-    with rt.table.edit(*t) as v:
-        if v is None:
-            return
-        if msg.method_id == _ACK:
-            if v.get("uas_status") >= 300 and v.get("uas_state") == \
-                    fsm.S_COMPLETED:
-                v.set("uas_state", fsm.S_CONFIRMED)
-                put_on_wait(v, now())       # Timer I
-            return
-        if v.get("claims") & C.CLAIM_REPLY:
-            return
-        uas = uas_tuple(v)
-        dst = (v.get("uas_proto"), uas[UAS_DST_IP], v.get("uas_port"),
-               v.get("uas_sock"))
-    if uas[UAS_REPLY]:
-        send_uas(dst, uas[UAS_REPLY])
+def _reply_100(msg):
+    from openser_py.modules.tm.t_msgbuild import build_reply
+    try:
+        return build_reply(msg, 100, "Giving a try", rt.tagger)
+    except SipParseError as exc:
+        LM_ERR("cannot build the 100 reply: %s", exc.reason)
+        return None
 
 
-def _e2e_ack(t, msg):
-    tc = None
-    with rt.table.edit(*t) as v:
-        if v is None:
-            return
-        if v.get("relayed_branch") == LOCAL_REPLY \
-                and v.get("uas_state") != fsm.S_CONFIRMED:
+def _found_locked(msg, res, v):
+    """Under the bucket lock: what a found transaction asks for.
+
+    Returns ``(label, x)``.  ``FOUND`` (a retransmission): x is the
+    ``(destination, bytes)`` of the last reply to resend, or None.
+    ``E2E_ACK``: the ``TCell`` of its ``TMCB_E2EACK_IN`` callbacks, or
+    None.
+    """
+    if res == E2E_ACK:
+        return v.label, _e2e_ack_locked(v)
+    return v.label, _retrans_locked(msg, v)
+
+
+def _retrans_locked(msg, v):
+    if msg.method_id == _ACK:
+        if v.get("uas_status") >= 300 and v.get("uas_state") == \
+                fsm.S_COMPLETED:
             v.set("uas_state", fsm.S_CONFIRMED)
-            put_on_wait(v, now())
-        if not v.get("flags") & C.T_E2E_ACKED:
-            tc = t_hooks.collect(v, t_hooks.TMCB_E2EACK_IN)
-            if tc is not None:
-                v.or_flags(C.T_E2E_ACKED)
-    if tc is not None:      # the first ACK only (OpenSER: per To-tag)
-        t_hooks.run_trans_callbacks(t_hooks.TMCB_E2EACK_IN, tc, msg, None,
-                                    -int(msg.method_id))
+            put_on_wait(v, now())           # Timer I
+        return None
+    if v.get("claims") & C.CLAIM_REPLY:
+        return None     # a final reply is on its way and will be stored
+    uas = uas_tuple(v)
+    if not uas[UAS_REPLY]:
+        return None
+    return ((v.get("uas_proto"), uas[UAS_DST_IP], v.get("uas_port"),
+             v.get("uas_sock")), uas[UAS_REPLY])
+
+
+def _e2e_ack_locked(v):
+    if v.get("relayed_branch") == LOCAL_REPLY \
+            and v.get("uas_state") != fsm.S_CONFIRMED:
+        v.set("uas_state", fsm.S_CONFIRMED)
+        put_on_wait(v, now())
+    tc = None
+    if not v.get("flags") & C.T_E2E_ACKED:
+        tc = t_hooks.collect(v, t_hooks.TMCB_E2EACK_IN)
+        if tc is not None:
+            v.or_flags(C.T_E2E_ACKED)
+    return tc
 
 
 def release(t):
@@ -203,14 +238,16 @@ def post_script(msg):
     ctx = msg.ctx
     if not ctx or not ctx.pop("tm.own_ref", False):
         return True
+    ctx.pop("tm.fresh", None)
     t = ctx.get("tm.t")
-    try:
-        with rt.table.edit(*t) as v:
-            if v is not None and not v.nr_branches() \
-                    and v.get("uas_status") < 200 \
+    warn = False
+    with rt.table.edit(*t) as v:
+        if v is not None:
+            if not v.nr_branches() and v.get("uas_status") < 200 \
                     and not v.get("flags") & C.T_ON_WAIT:
-                LM_WARN("script writer didn't release transaction")
+                warn = True
                 put_on_wait(v, now())
-    finally:
-        rt.table.unref(*t)
+            rt.table.unref_view(v)
+    if warn:
+        LM_WARN("script writer didn't release transaction")
     return True

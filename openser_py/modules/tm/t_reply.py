@@ -168,7 +168,15 @@ def reply_local(t, req, code, reason, extra_hdrs="", body=b"", to_tag=None):
 
 
 def reply_received(msg):
-    """tm's ``response_f``: 0 when the reply belongs to a transaction."""
+    """tm's ``response_f``: 0 when the reply belongs to a transaction.
+
+    Fast path (no ``onreply_route``, no tm callbacks, not a local
+    transaction, a 1xx/2xx that needs no hop-by-hop ACK, no delayed
+    CANCEL): the reply is built for relaying *before* the lock, then one
+    critical section matches it, stops the branch timers, decides,
+    stores it and sets the final timers; it is sent after.  Anything else
+    takes a reference and goes the general way (:func:`_on_reply`).
+    """
     try:
         ids = reply_ids(msg)
     except SipParseError:
@@ -177,17 +185,60 @@ def reply_received(msg):
         return 1
     h, label, b = ids
     table = rt.table
-    if table is None or not table.lookup_reply(
-            h, label, b, int(msg.method_id), msg.method):
+    if table is None:
+        return 1
+    code = msg.status
+    mid = int(msg.method_id)
+    locked = data = None
+    if code < 300 and mid != _CANCEL:
+        if code > 100:
+            try:
+                data = msg_translator.build_res_buf(msg)
+            except SipParseError:
+                data = None
+        if data is not None or code <= 100:
+            t_now = now()
+
+            def locked(v):
+                return _fast_locked(v, b, code, msg, t_now, data)
+    try:
+        res = table.lookup_reply(h, label, b, mid, msg.method, locked)
+    except Exception as exc:  # noqa: BLE001 - nothing is referenced
+        LM_ERR("reply processing failed: %s: %s", type(exc).__name__, exc)
+        return 0
+    if res is False:
         return 1
     t_stats.inc("received_replies")
+    t = (h, label)
+    if res is not True:                     # done under the lock
+        try:
+            _after_decide(t, b, code, msg, res, data)
+        except Exception as exc:  # noqa: BLE001
+            LM_ERR("reply processing failed: %s: %s", type(exc).__name__,
+                   exc)
+        return 0
     try:
-        _on_reply((h, label), b, msg)
+        _on_reply(t, b, msg)
     except Exception as exc:  # noqa: BLE001 - the reference must be dropped
         LM_ERR("reply processing failed: %s: %s", type(exc).__name__, exc)
     finally:
         table.unref(h, label)
     return 0
+
+
+def _fast_locked(v, b, code, msg, t_now, data):
+    """Under the lock: the whole fast path, or a reference for the slow one."""
+    flags = v.get("flags")
+    if (flags & C.T_IS_LOCAL or v.get("on_reply") or v.get("tmcb_types")
+            or v.bget(b, "flags") & C.BR_TO_CANCEL):
+        return rt.table.ref_view(v)
+    if code >= 200:
+        stop_branch_timers(v, b)
+    elif flags & C.T_IS_INVITE:
+        disarm(v, W.TK_RETR, b)
+    else:
+        v.bset(b, "retr_iv", rt.timers.t2)
+    return _decide_locked(v, b, code, msg, t_now, data)
 
 
 def _on_reply(t, b, msg):
@@ -264,83 +315,117 @@ def fake_reply(t, b, code, t_now=None):
 
 def decide(t, b, code, msg, t_now):
     """Relay decision for reply ``code`` on branch ``b`` (msg None: faked)."""
+    with rt.table.edit(*t) as v:
+        if v is None:
+            return
+        r = _decide_locked(v, b, code, msg, t_now)
+    _after_decide(t, b, code, msg, r)
+
+
+def _decide_locked(v, b, code, msg, t_now, data=None):
+    """The critical section of :func:`decide` (inside ``table.edit``).
+
+    Returns ``(decision, relay_dst, send_bm, fake_bm, local_ev, tc,
+    out_tc, pushed)`` for :func:`_after_decide`.  With ``data`` (the
+    reply already built for relaying: the fast path of
+    :func:`reply_received`) a relayed reply is also stored here -- the
+    last reply sent upstream, and for a final its state and timers -- so
+    no ``CLAIM_REPLY`` is needed between the decision and the store.
+    """
     relay_dst = None
     send_bm = fake_bm = 0
     local_ev = 0
     tc = out_tc = None
-    with rt.table.edit(*t) as v:
-        if v is None:
-            return
-        flags = v.get("flags")
-        is_inv = bool(flags & C.T_IS_INVITE)
-        brf = v.bget(b, "flags") | C.BR_RECEIVED
-        if msg is None:
-            brf |= C.BR_FAKED
-        elif code < 200 and brf & C.BR_TO_CANCEL:
-            # the branch was cancelled (faked 487) after _on_reply looked:
-            # this is the serialisation point, the CANCEL goes out now
-            brf &= ~C.BR_TO_CANCEL
-            send_bm = 1 << b
-        states = branch_states(v)
-        snap = Snapshot(is_inv, v.get("uas_status"),
-                        v.get("method_id") == _CANCEL,
-                        bool(flags & C.T_CANCELED), v.get("first_branch"),
-                        states)
-        last = states[b].status
-        d = should_relay(snap, b, code)
-        if d.branch_status is not None:
-            v.bset(b, "status", d.branch_status)
-            v.bset(b, "state", fsm.S_PROCEEDING if code < 200 else
-                   fsm.S_ACCEPTED if is_inv and code < 300 else
-                   fsm.S_COMPLETED)
-            states[b] = states[b]._replace(status=d.branch_status)
-        if d.no_new_branches:
-            v.or_flags(C.T_NO_NEW_BRANCHES)
-        if d.cancel_bm:
-            sbm, fake_bm = cancel_plan(states, d.cancel_bm)
-            send_bm |= sbm
-            for i in range(len(states)):
-                if d.cancel_bm & (1 << i):
-                    f = v.bget(i, "flags") | C.BR_CANCELED
-                    if fake_bm & (1 << i):
-                        f |= C.BR_TO_CANCEL
-                    v.bset(i, "flags", f)
-                    if i == b:
-                        brf = f | (brf & (C.BR_RECEIVED | C.BR_FAKED))
-        if code >= 300 and d.branch_status is not None:
-            brf |= C.BR_REPLY_STORED
-            if msg is not None:
-                set_br(v, b, reply=msg.buf)
-        v.bset(b, "flags", brf)
-        if d.relay >= 0 and flags & C.T_IS_LOCAL:
-            local_ev = _local_winner(v, d.relay, code, t_now)
-        elif d.relay >= 0:
-            relay_dst = _uas_dst(v)
-            if code >= 200:
-                if v.get("uas_status") < 200:
-                    v.set("uas_status", code)
-                    v.set("relayed_branch", d.relay)
-                    v.set("claims", v.get("claims") | C.CLAIM_REPLY)
-                    pushed = False
-                else:
-                    pushed = True
-                    # a 2xx of another branch (new To-tag) is reported
-                    if v.get("relayed_branch") != b:
-                        out_tc = t_hooks.collect(v,
-                                                 t_hooks.TMCB_RESPONSE_OUT)
-            elif code > v.get("uas_status"):
+    pushed = None
+    flags = v.get("flags")
+    is_inv = bool(flags & C.T_IS_INVITE)
+    brf = v.bget(b, "flags") | C.BR_RECEIVED
+    if msg is None:
+        brf |= C.BR_FAKED
+    elif code < 200 and brf & C.BR_TO_CANCEL:
+        # the branch was cancelled (faked 487) after _on_reply looked:
+        # this is the serialisation point, the CANCEL goes out now
+        brf &= ~C.BR_TO_CANCEL
+        send_bm = 1 << b
+    states = branch_states(v)
+    uas_status = v.get("uas_status")
+    snap = Snapshot(is_inv, uas_status,
+                    v.get("method_id") == _CANCEL,
+                    bool(flags & C.T_CANCELED), v.get("first_branch"),
+                    states)
+    last = states[b].status
+    d = should_relay(snap, b, code)
+    if d.branch_status is not None:
+        v.bset(b, "status", d.branch_status)
+        v.bset(b, "state", fsm.S_PROCEEDING if code < 200 else
+               fsm.S_ACCEPTED if is_inv and code < 300 else
+               fsm.S_COMPLETED)
+        states[b] = states[b]._replace(status=d.branch_status)
+    if d.no_new_branches:
+        v.or_flags(C.T_NO_NEW_BRANCHES)
+    if d.cancel_bm:
+        sbm, fake_bm = cancel_plan(states, d.cancel_bm)
+        send_bm |= sbm
+        for i in range(len(states)):
+            if d.cancel_bm & (1 << i):
+                f = v.bget(i, "flags") | C.BR_CANCELED
+                if fake_bm & (1 << i):
+                    f |= C.BR_TO_CANCEL
+                v.bset(i, "flags", f)
+                if i == b:
+                    brf = f | (brf & (C.BR_RECEIVED | C.BR_FAKED))
+    if code >= 300 and d.branch_status is not None:
+        brf |= C.BR_REPLY_STORED
+        if msg is not None:
+            set_br(v, b, reply=msg.buf)
+    v.bset(b, "flags", brf)
+    if d.relay >= 0 and flags & C.T_IS_LOCAL:
+        local_ev = _local_winner(v, d.relay, code, t_now)
+    elif d.relay >= 0:
+        relay_dst = _uas_dst(v)
+        if code >= 200:
+            if uas_status < 200:
                 v.set("uas_status", code)
-        if code < 200 and is_inv and d.branch_status is not None:
-            fr_inv = v.get("fr_inv_timeout")
-            fr_due, _ = fsm.on_provisional(
-                rt.timers, True, last, code, t_now,
-                fr_inv / 1000.0 if fr_inv else None)
-            if fr_due is not None:
-                arm(v, W.TK_FR, b, max(fr_due - t_now, 0.0), t_now)
-        if local_ev or (relay_dst is not None and code < 300):
-            tc = t_hooks.collect(v, _DECIDE_CBS)
-            if code < 200 and tc is not None:
-                out_tc = tc                 # 1xx relayed: RESPONSE_OUT too
+                v.set("relayed_branch", d.relay)
+                pushed = False
+                if data is None:
+                    v.set("claims", v.get("claims") | C.CLAIM_REPLY)
+                else:                       # stored now (store_final)
+                    set_uas_reply(v, data)
+                    v.set("uas_state", fsm.S_ACCEPTED if code < 300 and
+                          is_inv else fsm.S_COMPLETED)
+                    _final_timers_locked(v, code, d.relay, t_now)
+            else:
+                pushed = True
+                # a 2xx of another branch (new To-tag) is reported
+                if v.get("relayed_branch") != b:
+                    out_tc = t_hooks.collect(v, t_hooks.TMCB_RESPONSE_OUT)
+        else:
+            if code > uas_status:
+                v.set("uas_status", code)
+            if data is not None and uas_status < 200:
+                set_uas_reply(v, data)      # the last reply sent upstream
+    if code < 200 and is_inv and d.branch_status is not None:
+        fr_inv = v.get("fr_inv_timeout")
+        fr_due, _ = fsm.on_provisional(
+            rt.timers, True, last, code, t_now,
+            fr_inv / 1000.0 if fr_inv else None)
+        if fr_due is not None:
+            arm(v, W.TK_FR, b, max(fr_due - t_now, 0.0), t_now)
+    if local_ev or (relay_dst is not None and code < 300):
+        tc = t_hooks.collect(v, _DECIDE_CBS)
+        if code < 200 and tc is not None:
+            out_tc = tc                 # 1xx relayed: RESPONSE_OUT too
+    return d, relay_dst, send_bm, fake_bm, local_ev, tc, out_tc, pushed
+
+
+def _after_decide(t, b, code, msg, r, data=None):
+    """What :func:`_decide_locked` decided, done outside the lock.
+
+    ``data``: the reply was built (and, if final, stored) under the lock
+    already; it is only sent here.
+    """
+    d, relay_dst, send_bm, fake_bm, local_ev, tc, out_tc, pushed = r
     if local_ev:
         if code >= 200:
             t_stats.completed(code)
@@ -351,8 +436,14 @@ def decide(t, b, code, msg, t_now):
         if tc is not None:
             t_hooks.run_trans_callbacks(t_hooks.TMCB_RESPONSE_FWDED, tc,
                                         None, msg, code)
-        data = _relay(t, code, msg, relay_dst, d.relay,
-                      pushed if code >= 200 else None)
+        if data is None:
+            data = _relay(t, code, msg, relay_dst, d.relay, pushed)
+        else:
+            if send_uas(relay_dst, data) != 1:
+                LM_ERR("failed to relay the %d reply", code)
+            if pushed is False:
+                t_stats.completed(code)
+            t_stats.inc("relayed_replies")
         if out_tc is not None and data is not None:
             t_hooks.run_trans_callbacks(t_hooks.TMCB_RESPONSE_OUT, out_tc,
                                         None, msg, code, data, relay_dst)
