@@ -161,6 +161,24 @@ class ShTable:
         self._a.free(e)
         return new
 
+    def set_value_tail_locked(self, e, keep, tail):
+        """Keep the first ``keep`` bytes of entry ``e``'s value, then ``tail``.
+
+        In place when it fits the entry's capacity (only ``tail`` is
+        written); otherwise as :meth:`set_value_locked`.  Returns the
+        (maybe new) offset, 0 if no shm.
+        """
+        mm = self._mm
+        klen, vlen, cap = _III.unpack_from(mm, e + 16)
+        n = keep + len(tail)
+        if n <= cap and keep <= vlen:
+            vo = e + ENTRY_HDR + klen
+            mm[vo + keep:vo + n] = tail
+            _U32.pack_into(mm, e + 20, n)
+            return e
+        vo = e + ENTRY_HDR + klen
+        return self.set_value_locked(e, bytes(mm[vo:vo + keep]) + tail, 2)
+
     def value_view(self, e, capacity=False):
         """``memoryview`` of entry ``e``'s value (or whole capacity) for in-place edits.
 

@@ -7,6 +7,7 @@ entry.  Only bytes live in shm, so a cell is encoded as::
     | header     HDR (fixed struct, HDR_SIZE bytes)                |
     | branches   nr_branches x BR (fixed struct, BR_SIZE bytes)    |
     | sections   MATCH | UAS | AVP | TMCB | BR0 | ... | BR<nr-1>   |
+    | reply      the last reply sent upstream (raw bytes, rpl_len)  |
     +--------------------------------------------------------------+
 
 * **Header and branch records** hold every scalar that changes during the
@@ -18,12 +19,16 @@ entry.  Only bytes live in shm, so a cell is encoded as::
 * **Sections** hold the variable parts, each ``marshal``'ed (never
   pickle) with its length in the header: MATCH (the key fields of the UAS
   request used by request matching, see :data:`MatchKey`), UAS (request
-  bytes, last reply bytes, reply destination and the request's
-  new-uri/dst-uri/path), AVP (``AvpList.to_bytes()`` as is), TMCB (the
-  transaction's tm callbacks, see ``t_hooks``; empty when none) and one
+  bytes, reply destination and the request's new-uri/dst-uri/path), AVP
+  (``AvpList.to_bytes()`` as is), TMCB (the transaction's tm callbacks,
+  see ``t_hooks``; empty when none) and one
   section per branch (outgoing buffer, uri, destination ip, local CANCEL
   buffer, stored reply, dst-uri, path).  Replacing a section rewrites the
   value (``TransTable`` does it under the lock; see ``splice_section``).
+* **The reply tail**: the last reply sent upstream, raw, after every
+  section (length ``rpl_len`` in the header).  Storing a reply -- one per
+  relayed 1xx/2xx -- rewrites only the tail, in place when the entry has
+  room (:func:`reply_span`, ``CellView.set_reply``).
 
 Sizes are bounded: every message buffer is at most ``MAX_MSG`` bytes (the
 UDP datagram limit OpenSER uses), the strings of one UAS or branch section
@@ -49,7 +54,7 @@ __all__ = ["CellError", "Cell", "Branch", "MatchKey", "encode", "decode",
            "BR_OFF", "HDR_SIZE", "BR_SIZE", "N_SECTIONS"]
 
 MAGIC = 0x6D74              # "tm"
-VERSION = 2
+VERSION = 3
 MAX_MSG = 65535             # one SIP message (OpenSER BUF_SIZE)
 MAX_STR = 8192              # uris, hosts, path of one section, together
 MAX_AVP = 65535             # marshalled AVP list
@@ -116,6 +121,7 @@ HDR_FIELDS = (
     ("uas_retr_h", "Q"), ("uas_retr_due", "d"),
     ("uas_fr_h", "Q"), ("uas_fr_due", "d"),
     ("wait_h", "Q"), ("wait_due", "d"), ("tmcb_types", "I"),
+    ("rpl_len", "I"),
 ) + tuple(("len%d" % i, "I") for i in range(N_SECTIONS))
 
 BR_FIELDS = (
@@ -149,7 +155,8 @@ _I_LEN0 = [n for n, _ in HDR_FIELDS].index("len0")
 LENS_OFF = HDR_OFF["len0"][1]
 _I_MAGIC, _I_VERSION, _I_NRB = 0, 1, 2
 _BR_DATA = ("buffer", "uri", "dst_ip", "cancel", "reply", "dst_uri", "path")
-_UAS_DATA = ("request", "reply", "dst_ip", "new_uri", "dst_uri", "path")
+_UAS_DATA = ("request", "dst_ip", "new_uri", "dst_uri", "path")
+_I_RPL = [n for n, _ in HDR_FIELDS].index("rpl_len")
 
 
 class CellError(ValueError):
@@ -195,7 +202,7 @@ class Cell(list):
     ``branches`` (list of :class:`Branch`).
     """
 
-    __slots__ = ("match", "avps", "tmcbs", "branches") + _UAS_DATA
+    __slots__ = ("match", "avps", "tmcbs", "branches", "reply") + _UAS_DATA
 
     def __init__(self, values=None):
         super().__init__(values if values is not None else _HDR_ZERO)
@@ -226,14 +233,14 @@ def _too_large(what, vals, limits):
     raise CellError("cell section too large")
 
 
-_UAS_LIMITS = (MAX_MSG, MAX_MSG) + (MAX_STR,) * 4
+_UAS_LIMITS = (MAX_MSG,) + (MAX_STR,) * 4
 _BR_LIMITS = (MAX_MSG, MAX_STR, MAX_STR, MAX_MSG, MAX_MSG, MAX_STR, MAX_STR)
 
 
 def _enc_uas(c):
-    vals = (c.request, c.reply, c.dst_ip, c.new_uri, c.dst_uri, c.path)
-    if (len(vals[0]) > MAX_MSG or len(vals[1]) > MAX_MSG
-            or len(vals[2]) + len(vals[3]) + len(vals[4]) + len(vals[5])
+    vals = (c.request, c.dst_ip, c.new_uri, c.dst_uri, c.path)
+    if (len(vals[0]) > MAX_MSG
+            or len(vals[1]) + len(vals[2]) + len(vals[3]) + len(vals[4])
             > MAX_STR):
         _too_large(_UAS_DATA, vals, _UAS_LIMITS)
     return marshal.dumps(vals, _MARSHAL)
@@ -300,8 +307,13 @@ def encode(cell):
         raise CellError("too many branches: %d" % nrb)
     secs = [_enc_match(cell.match), _enc_uas(cell), _enc_avps(cell.avps),
             _enc_tmcbs(cell.tmcbs)]
+    reply = cell.reply
+    if len(reply) > MAX_MSG:
+        raise CellError("reply too large: %d > %d bytes" % (len(reply),
+                                                             MAX_MSG))
     vals = cell[:]
     vals[_I_MAGIC], vals[_I_VERSION], vals[_I_NRB] = MAGIC, VERSION, nrb
+    vals[_I_RPL] = len(reply)
     i = _I_LEN0
     for s in secs:
         vals[i] = len(s)
@@ -322,6 +334,7 @@ def encode(cell):
     except struct.error as exc:
         raise CellError("bad field value: %s" % exc) from None
     parts += secs
+    parts.append(reply)
     return b"".join(parts)
 
 
@@ -341,8 +354,8 @@ def _layout(buf):
     for n in vals[_I_LEN0:_I_LEN0 + SEC_BR0 + nrb]:
         offs.append(off)
         off += n
-    if off != len(buf) or any(vals[_I_LEN0 + SEC_BR0 + nrb:
-                                   _I_LEN0 + N_SECTIONS]):
+    if off + vals[_I_RPL] != len(buf) or any(
+            vals[_I_LEN0 + SEC_BR0 + nrb:_I_LEN0 + N_SECTIONS]):
         raise CellError("corrupt cell: sections end at %d, record has %d"
                         % (off, len(buf)))
     offs.append(off)
@@ -372,8 +385,9 @@ def decode(buf):
     cell = list.__new__(Cell)
     _list_init(cell, vals)
     cell.match = _new_match(_loads(buf[offs[0]:offs[1]], _N_MATCH))
-    (cell.request, cell.reply, cell.dst_ip, cell.new_uri, cell.dst_uri,
+    (cell.request, cell.dst_ip, cell.new_uri, cell.dst_uri,
      cell.path) = _loads(buf[offs[1]:offs[2]], _N_UAS)
+    cell.reply = bytes(buf[offs[-1]:])
     cell.avps = bytes(buf[offs[2]:offs[3]])
     cell.tmcbs = decode_tmcbs(buf[offs[3]:offs[4]])
     brs = []
@@ -421,6 +435,13 @@ def splice_section(buf, sec, data):
     return bytes(out)
 
 
+def reply_span(buf, base, vlen):
+    """``(offset, length)`` of the reply tail of the ``vlen`` bytes long
+    cell at ``buf[base:]`` (offset relative to ``base``)."""
+    n = _U32.unpack_from(buf, base + _RPL_OFF)[0]
+    return vlen - n, n
+
+
 def add_branch_record(buf, branch):
     """Return a copy of ``buf`` with ``branch`` appended as the next branch.
 
@@ -432,10 +453,12 @@ def add_branch_record(buf, branch):
         raise CellError("no more branches (%d)" % MAX_BRANCHES)
     sec = encode_section(SEC_BR0 + nrb, branch)
     rec_off = HDR_SIZE + nrb * BR_SIZE
+    end = len(buf) - _U32.unpack_from(buf, _RPL_OFF)[0]
     out = bytearray(buf[:rec_off])
     out += _BR.pack(*branch)
-    out += buf[rec_off:]
+    out += buf[rec_off:end]
     out += sec
+    out += buf[end:]
     out[_NRB_OFF] = nrb + 1
     _U32.pack_into(out, LENS_OFF + 4 * (SEC_BR0 + nrb), len(sec))
     return bytes(out)
@@ -443,3 +466,4 @@ def add_branch_record(buf, branch):
 
 _U32 = struct.Struct("<I")
 _NRB_OFF = HDR_OFF["nr_branches"][1]
+_RPL_OFF = HDR_OFF["rpl_len"][1]

@@ -22,6 +22,7 @@ _FLAGS = C.HDR_OFF["flags"]
 _HOFF, _BOFF = C.HDR_OFF, C.BR_OFF          # hot paths: no module lookups
 _HSIZE, _BSIZE = C.HDR_SIZE, C.BR_SIZE
 _NRB = C.HDR_OFF["nr_branches"][1]
+_RPL = C.HDR_OFF["rpl_len"]
 
 #: timer kind -> (handle field, due field, per branch?)
 TIMER_FIELDS = {
@@ -98,6 +99,26 @@ class CellView:
         """Raw bytes of section ``sec`` (a copy)."""
         off, n = C.section_span(self._mm, sec, self.vo)
         return self._mm[self.vo + off:self.vo + off + n]
+
+    def reply(self):
+        """The last reply sent upstream (the cell's reply tail, a copy)."""
+        vlen = _U32.unpack_from(self._mm, self.e + 20)[0]
+        off, n = C.reply_span(self._mm, self.vo, vlen)
+        return self._mm[self.vo + off:self.vo + vlen] if n else b""
+
+    def set_reply(self, data):
+        """Replace the reply tail; only it is written when the entry has
+        room.  False if no shm (the old reply stays)."""
+        vlen = _U32.unpack_from(self._mm, self.e + 20)[0]
+        st, off = _RPL
+        old = st.unpack_from(self._mm, self.vo + off)[0]
+        st.pack_into(self._mm, self.vo + off, len(data))
+        e = self._t.set_value_tail_locked(self.e, vlen - old, data)
+        if not e:
+            st.pack_into(self._mm, self.vo + off, old)
+            return False
+        self.e, self.vo = e, e + ENTRY_HDR
+        return True
 
     def set_local_totag(self, tag):
         """Record the To-tag of our own reply (e2e ACK dialog matching)."""

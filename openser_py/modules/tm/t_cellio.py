@@ -13,7 +13,7 @@ from openser_py.modules.tm import timer_wheel as W
 from openser_py.modules.tm.t_pick import BranchState
 from openser_py.modules.tm.t_state import rt
 
-__all__ = ["uas_tuple", "set_uas_reply", "br_tuple", "set_br", "arm",
+__all__ = ["uas_tuple", "uas_dst_ip", "set_uas_reply", "br_tuple", "set_br", "arm",
            "disarm", "put_on_wait", "stop_branch_timers", "branch_states",
            "UAS_REQUEST", "UAS_REPLY", "UAS_DST_IP", "BR_BUFFER", "BR_URI",
            "BR_DST_IP", "BR_CANCEL", "BR_REPLY"]
@@ -26,21 +26,25 @@ _BR_NAMES = ("buffer", "uri", "dst_ip", "cancel", "reply", "dst_uri", "path")
 
 def uas_tuple(v):
     """(request, reply, dst_ip, new_uri, dst_uri, path) of the cell."""
-    return marshal.loads(v.section(C.SEC_UAS))
+    req, dst_ip, new_uri, dst_uri, path = marshal.loads(v.section(C.SEC_UAS))
+    return req, v.reply(), dst_ip, new_uri, dst_uri, path
+
+
+def uas_dst_ip(v):
+    """Only the address UAS replies go to."""
+    return marshal.loads(v.section(C.SEC_UAS))[1]
 
 
 def set_uas_reply(v, data):
     """Store ``data`` as the last reply sent upstream; False if no shm.
 
-    Only the reply changes: the section is re-marshalled from its tuple
-    (no ``Cell``); a reply is one message, bounded like any (``MAX_MSG``).
+    Only the cell's reply tail is rewritten (in place when there is
+    room); a reply is one message, bounded like any (``MAX_MSG``).
     """
     if len(data) > C.MAX_MSG:
         raise C.CellError("reply too large: %d > %d bytes"
                           % (len(data), C.MAX_MSG))
-    vals = uas_tuple(v)
-    return v.set_section(C.SEC_UAS, marshal.dumps(
-        (vals[0], data) + vals[2:], C.MARSHAL_FORMAT))
+    return v.set_reply(data)
 
 
 def br_tuple(v, b):

@@ -32,8 +32,7 @@ from openser_py.modules.tm import cell as C
 from openser_py.modules.tm import fsm, t_hooks, t_stats
 from openser_py.modules.tm import timer_wheel as W
 from openser_py.modules.tm.h_table import INSERTED, OOM, tm_hash
-from openser_py.modules.tm.t_cellio import (UAS_DST_IP, UAS_REPLY, disarm,
-                                            put_on_wait, uas_tuple)
+from openser_py.modules.tm.t_cellio import disarm, put_on_wait, uas_dst_ip
 from openser_py.modules.tm.t_lookup import (E2E_ACK, FOUND, LOCAL_REPLY,
                                             match_request, request_key)
 from openser_py.modules.tm.t_state import (bind, bound, match_cfg, now, rt,
@@ -202,11 +201,11 @@ def _retrans_locked(msg, v):
         return None
     if v.get("claims") & C.CLAIM_REPLY:
         return None     # a final reply is on its way and will be stored
-    uas = uas_tuple(v)
-    if not uas[UAS_REPLY]:
+    reply = v.reply()
+    if not reply:
         return None
-    return ((v.get("uas_proto"), uas[UAS_DST_IP], v.get("uas_port"),
-             v.get("uas_sock")), uas[UAS_REPLY])
+    return ((v.get("uas_proto"), uas_dst_ip(v), v.get("uas_port"),
+             v.get("uas_sock")), reply)
 
 
 def _e2e_ack_locked(v):

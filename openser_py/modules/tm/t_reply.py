@@ -44,11 +44,11 @@ from openser_py.core.usr_avp import AvpList
 from openser_py.modules.tm import cell as C
 from openser_py.modules.tm import fsm, t_hooks, t_stats
 from openser_py.modules.tm import timer_wheel as W
-from openser_py.modules.tm.t_cellio import (BR_BUFFER, BR_DST_IP, UAS_DST_IP,
-                                            arm, br_tuple, branch_states,
-                                            disarm, put_on_wait, set_br,
+from openser_py.modules.tm.t_cellio import (BR_BUFFER, BR_DST_IP, arm,
+                                            br_tuple, branch_states, disarm,
+                                            put_on_wait, set_br,
                                             set_uas_reply, stop_branch_timers,
-                                            uas_tuple)
+                                            uas_dst_ip)
 from openser_py.modules.tm.t_lookup import LOCAL_REPLY, reply_ids
 from openser_py.modules.tm.t_msgbuild import build_ack, build_reply
 from openser_py.modules.tm.t_pick import (RPS_PICKED, Snapshot, cancel_plan,
@@ -77,7 +77,7 @@ def send_uas(dst, data):
 
 
 def _uas_dst(v):
-    return (v.get("uas_proto"), uas_tuple(v)[UAS_DST_IP], v.get("uas_port"),
+    return (v.get("uas_proto"), uas_dst_ip(v), v.get("uas_port"),
             v.get("uas_sock"))
 
 

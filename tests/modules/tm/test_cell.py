@@ -59,6 +59,8 @@ def test_round_trip(n):
     for i in range(C.N_SECTIONS):        # lengths are computed by encode
         c[len(C.HDR_FIELDS) - C.N_SECTIONS + i] = d[
             len(C.HDR_FIELDS) - C.N_SECTIONS + i]
+    assert d.rpl_len == len(c.reply)     # the reply tail, after them
+    c.rpl_len = d.rpl_len
     same(c, d)
     assert C.encode(d) == data
     assert AvpList.from_bytes(d.avps).search_first("caller").value == "alice"
@@ -134,15 +136,19 @@ def test_corrupt_records_are_rejected(mangle):
 def test_splice_and_add_branch():
     c = full_cell(1)
     data = C.encode(c)
-    c.reply = b"SIP/2.0 200 OK\r\n\r\n"
+    c.new_uri = "sip:changed@example.com"
     data2 = C.splice_section(data, C.SEC_UAS, C.encode_section(C.SEC_UAS, c))
-    assert C.decode(data2).reply == c.reply
+    assert C.decode(data2).new_uri == c.new_uri
+    assert C.decode(data2).reply == c.reply     # the tail moved along
     b = C.Branch()
     b.uri, b.status, b.flags = "sip:new@host", 0, C.BR_ACTIVE
     data3 = C.add_branch_record(data2, b)
     d = C.decode(data3)
     assert [x.uri for x in d.branches] == ["sip:bob@10.0.0.1", "sip:new@host"]
     assert d.reply == c.reply and d.match == c.match
+    assert d.new_uri == c.new_uri
+    off, n = C.reply_span(data3, 0, len(data3))      # still the tail
+    assert (data3[off:], n) == (c.reply, len(c.reply))
     full = C.encode(full_cell(12))
     with pytest.raises(C.CellError):
         C.add_branch_record(full, b)

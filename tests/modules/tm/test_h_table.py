@@ -156,10 +156,12 @@ def test_edit_fields_sections_and_branches(table):
         old_e = v.e
         v.set("uas_status", 183)
         v.bset(0, "status", 180)
-        c = v.cell()
-        c.reply = big
-        assert v.set_section(C.SEC_UAS, C.encode_section(C.SEC_UAS, c))
+        small = b"SIP/2.0 100 Trying\r\n\r\n"
+        assert v.set_reply(small) and v.e == old_e      # fits: in place
+        assert v.reply() == small
+        assert v.set_reply(big)
         assert v.e != old_e                     # did not fit: relocated
+        assert v.reply() == big
         nb = C.Branch()
         nb.uri, nb.flags, nb.status = "sip:second@host", C.BR_ACTIVE, 0
         assert v.add_branch(nb) == 1
@@ -212,10 +214,13 @@ def test_out_of_shm_is_a_return_value():
         via="SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKnew")))
     assert t.lookup_request(1, key, value) == (H.OOM, 0)
     with t.edit(1, labels[0]) as v:
+        assert not v.set_reply(b"y" * 60000)
+        assert v.reply() == b""                 # old value kept
         c = v.cell()
-        c.reply = b"y" * 60000
+        c.new_uri = "sip:" + "u" * 5000
         assert not v.set_section(C.SEC_UAS, C.encode_section(C.SEC_UAS, c))
     assert t.read(1, labels[0]).reply == b""   # old value kept
+    assert t.read(1, labels[0]).new_uri == ""
     t.destroy()
     a.arena.close()
 
