@@ -171,12 +171,13 @@ class SipMsg:
         "_lines", "_parts", "_types", "_vals", "_hf", "_starts", "_cache",
         "_clen",
         "rcv", "new_uri", "dst_uri", "path_vec", "lumps", "reply_lumps",
-        "flags", "force_send_socket", "id", "_ctx")
+        "flags", "force_send_socket", "id", "ctx")
 
     def __init__(self, buf, stream: bool = False):
         self.rcv = self.new_uri = self.dst_uri = self.path_vec = None
         self.lumps = self.reply_lumps = self.force_send_socket = None
-        self._ctx = self._hf = self._starts = self._cache = None
+        self._hf = self._starts = self._cache = None
+        self.ctx = {}   # per-message data of the engine and the modules
         self.flags = self.id = 0
         try:
             # The fast path, inlined: a request with a known method and a
@@ -800,13 +801,6 @@ class SipMsg:
         except Exception as e:
             raise SipParseError("malformed message (%s)"
                                 % type(e).__name__) from e
-
-    @property
-    def ctx(self):
-        """Per-message dict for engine/module data (created on use)."""
-        if self._ctx is None:
-            self._ctx = {}
-        return self._ctx
 
     def __repr__(self):
         if self.is_request:
