@@ -28,6 +28,13 @@ and the core forwards it statelessly.  Otherwise, in OpenSER's order:
    decision cancelled, and for ``RPS_PICKED`` the failure handling of
    :mod:`t_failure`.
 
+The fast path of :func:`reply_received` does steps 2, 4 and 5 in one
+critical section when step 3 has nothing to do (no ``onreply_route``, no
+tm callbacks, no ACK, no delayed CANCEL; a 1xx or 2xx): the reply to
+relay is built before the lock, :func:`_decide_locked` decides and also
+stores it (last reply, final state and timers), and only the send is
+left for after the lock.
+
 Faked replies (408 on FR expiry, 487 for a cancelled branch that never
 answered) take the same :func:`decide` path with ``msg=None``.
 
@@ -35,6 +42,8 @@ Local replies (:func:`reply_local`: ``t_reply``, ``100 Giving a try``,
 ``200 canceling``, error replies, the relay of a faked winner) are built
 from the UAS request with the tm To-tag, stored and sent the same way.
 """
+import functools
+
 from openser_py.core import cfgload, forward
 from openser_py.core.dprint import LM_DBG, LM_ERR
 from openser_py.core.exports import ONREPLY_ROUTE
@@ -197,10 +206,8 @@ def reply_received(msg):
             except SipParseError:
                 data = None
         if data is not None or code <= 100:
-            t_now = now()
-
-            def locked(v):
-                return _fast_locked(v, b, code, msg, t_now, data)
+            locked = functools.partial(_fast_locked, b=b, code=code, msg=msg,
+                                       t_now=now(), data=data)
     try:
         res = table.lookup_reply(h, label, b, mid, msg.method, locked)
     except Exception as exc:  # noqa: BLE001 - nothing is referenced
