@@ -242,11 +242,13 @@ def post_script(msg):
     warn = False
     with rt.table.edit(*t) as v:
         if v is not None:
-            if not v.nr_branches() and v.get("uas_status") < 200 \
-                    and not v.get("flags") & C.T_ON_WAIT:
-                warn = True
-                put_on_wait(v, now())
-            rt.table.unref_view(v)
+            try:
+                if not v.nr_branches() and v.get("uas_status") < 200 \
+                        and not v.get("flags") & C.T_ON_WAIT:
+                    warn = True
+                    put_on_wait(v, now())
+            finally:
+                rt.table.unref_view(v)
     if warn:
         LM_WARN("script writer didn't release transaction")
     return True
