@@ -19,7 +19,10 @@ def _generate(target_dir):
     """Write _build_config.py (if absent) and the PLY tables into target_dir."""
     pkg = os.path.join(target_dir, "openser_py")
     cfg = os.path.join(pkg, "_build_config.py")
-    env = dict(os.environ, PYTHONPATH=HERE)
+    # keep the build environment's path (pip's isolated env, where PLY
+    # is: see pyproject.toml) behind the source tree
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (HERE, os.environ.get("PYTHONPATH")) if p))
     # an editable install builds into an empty temporary tree
     os.makedirs(os.path.join(pkg, "cfg"), exist_ok=True)
     if not os.path.exists(cfg):
