@@ -24,7 +24,7 @@ from openser_py.ctl.mi_client import MiClientError
 from openser_py.ctl.mi_client.fifo import fifo_request
 from tests.cluster import configs
 from tests.conftest import ROOT, free_port
-from tests.integration.conftest import OpenserProcess, options, udp_request
+from tests.integration.conftest import OpenserProcess, ready_probe
 from tests.sipp_support import run_sipp, scenario
 
 ENGINES = {
@@ -105,8 +105,7 @@ class ClusterProcess(OpenserProcess):
                 raise AssertionError("openser %s:%d exited with %s:\n%s" % (
                     self.host, self.port, self.proc.returncode,
                     self.output()[-4000:]))
-            probe = options(self.port, host=self.host)
-            if udp_request(self.port, probe, timeout=0.3, host=self.host):
+            if ready_probe(self.port, host=self.host):
                 self.pids = self.all_pids()
                 return
         raise AssertionError("openser %s:%d did not answer within %.0fs:\n%s"

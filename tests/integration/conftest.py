@@ -43,6 +43,35 @@ def udp_request(port, data, timeout=2.0, host="127.0.0.1"):
             return None
 
 
+def ready_probe(port, timeout=0.3, host="127.0.0.1"):
+    """True when *port* answers an OPTIONS of ours.
+
+    The socket is connected, so only datagrams from (host, port) count,
+    and the reply must carry our Call-ID: a stray datagram (a late
+    retransmission of an earlier test's server to the ephemeral port this
+    socket got) must not pass for the server being up.
+    """
+    call_id = uuid.uuid4().hex
+    deadline = time.monotonic() + timeout
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect((host, port))
+        s.send(options(port, call_id=call_id, host=host))
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            s.settimeout(left)
+            try:
+                data = s.recv(65535)
+            except socket.timeout:
+                return False
+            except ConnectionRefusedError:      # nothing bound there yet
+                time.sleep(min(0.05, max(left, 0)))
+                return False
+            if call_id.encode() in data:
+                return True
+
+
 class OpenserProcess:
     """One openser server started for a test."""
 
@@ -84,7 +113,7 @@ class OpenserProcess:
             if self.proc.poll() is not None:
                 raise AssertionError("openser exited with %s:\n%s"
                                      % (self.proc.returncode, self.output()))
-            if udp_request(self.port, options(self.port), timeout=0.3):
+            if ready_probe(self.port):
                 self.pids = self.all_pids()
                 return
         raise AssertionError("openser did not answer within %.0fs:\n%s"
