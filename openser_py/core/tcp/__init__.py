@@ -88,6 +88,10 @@ Aliases
 ``peer_ip:port`` find the connection.  With ``tcp_accept_aliases`` the
 worker does it itself for a first Via carrying ``;alias``.
 
+``tcp_set_lifetime(conn_id, seconds)`` (OpenSER's
+``force_tcp_conn_lifetime``, used by registrar's ``tcp_persistent_flag``)
+keeps a connection open, idle or not, for at least that long.
+
 TLS
 ---
 A TLS connection is a connection of this table with ``proto == PROTO_TLS``
@@ -101,7 +105,7 @@ IPv6 listeners and peers work as IPv4 ones (tested in tests/transport).
 Limitation: no CRLF keep-alive answering (RFC 5626 pong) -- as OpenSER 1.3.
 """
 from openser_py.core.tcp.ipc import BUF_SIZE
-from openser_py.core.tcp.send import tcp_add_alias, tcp_send
+from openser_py.core.tcp.send import tcp_add_alias, tcp_send, tcp_set_lifetime
 from openser_py.core.tcp.state import (TcpConfig, TcpState, get_state,
                                        tcp_child_init, tcp_init,
                                        tcp_parent_close)
@@ -114,4 +118,4 @@ TCP_WORKER_DESC = "TCP receiver"
 __all__ = ["BUF_SIZE", "TCP_MAIN_DESC", "TCP_WORKER_DESC", "TcpConfig",
            "TcpReceiveInfo", "TcpState", "get_state", "tcp_add_alias",
            "tcp_child_init", "tcp_init", "tcp_main_loop", "tcp_parent_close",
-           "tcp_send", "tcp_worker_loop"]
+           "tcp_send", "tcp_set_lifetime", "tcp_worker_loop"]

@@ -24,7 +24,7 @@ class TcpConn:
     __slots__ = ("id", "sock", "peer_ip", "peer_port", "local_ip",
                  "local_port", "lidx", "state", "last_activity", "aliases",
                  "buf", "outgoing", "waiters", "deadline", "worker",
-                 "proto", "tls")
+                 "proto", "tls", "keep_until")
 
     def __init__(self, cid, sock, peer_ip, peer_port, local_ip, local_port,
                  lidx, now, outgoing=False, proto=PROTO_TCP, tls=None):
@@ -45,6 +45,7 @@ class TcpConn:
         self.worker = None               # worker index while S_HELD
         self.proto = proto               # PROTO_TCP or PROTO_TLS
         self.tls = tls                   # core.tls.pump.TlsPump for TLS
+        self.keep_until = 0.0            # not closed idle before (lifetime)
 
     def fileno(self):
         """The socket's descriptor in TCP main."""

@@ -9,7 +9,8 @@ on two test headers:
 
 * ``X-Echo: yes`` -- answers ``SIP/2.0 200 OK`` (same Call-ID) with
   ``tcp_send`` to the source ``ip:port`` (connection reuse by address);
-* ``X-Alias: <port>`` -- ``tcp_add_alias(conn_id, port)``.
+* ``X-Alias: <port>`` -- ``tcp_add_alias(conn_id, port)``;
+* ``X-Lifetime: <seconds>`` -- ``tcp_set_lifetime(conn_id, seconds)``.
 
 Every wait is bounded; :meth:`TcpHarness.stop` kills (SIGTERM, then
 SIGKILL) and reaps exactly the processes it forked.
@@ -50,6 +51,9 @@ def make_record_handler(rec_sock):
         alias = _header(frame, "X-Alias")
         if alias:
             tcp_send_mod.tcp_add_alias(rcv.conn_id, int(alias), rcv.src_ip)
+        keep = _header(frame, "X-Lifetime")
+        if keep:
+            tcp_send_mod.tcp_set_lifetime(rcv.conn_id, float(keep))
         if _header(frame, "X-Echo") == "yes":
             reply = ("SIP/2.0 200 OK\r\nCall-ID: %s\r\nContent-Length: 0"
                      "\r\n\r\n" % _header(frame, "Call-ID")).encode()

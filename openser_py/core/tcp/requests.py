@@ -3,7 +3,8 @@
 Requests (see :mod:`.send`): ``get`` a connection's descriptor -- by id,
 else by ``ip:port`` (aliases included), else connect asynchronously and
 answer every waiter when the connect completes or times out; ``touch``
-(refresh the lifetime after a send); ``alias``; ``close`` (a sender saw the
+(refresh the lifetime after a send); ``lifetime`` (keep the connection
+at least that long, ``tcp_set_lifetime``); ``alias``; ``close`` (a sender saw the
 connection fail).  Mixed into :class:`~.tcp_main.TcpMain`.
 """
 import errno
@@ -59,6 +60,11 @@ class RequestsMixin:
                     conn.last_activity = self.clock()
             elif op == "alias":
                 self._alias(hdr)
+            elif op == "lifetime":
+                conn = self.table.get(hdr.get("id"))
+                if conn is not None:
+                    conn.keep_until = max(conn.keep_until, self.clock()
+                                          + float(hdr.get("secs") or 0))
             elif op == "close":
                 conn = self.table.get(hdr.get("id"))
                 if conn is not None:

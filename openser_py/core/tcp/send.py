@@ -311,6 +311,16 @@ def tcp_send(send_sock, ip, port, data, conn_id=None, proto=None):
     return False
 
 
+def tcp_set_lifetime(conn_id, seconds):
+    """Keep connection *conn_id* open for at least *seconds* from now,
+    idle or not (OpenSER's ``force_tcp_conn_lifetime``: registrar's
+    ``tcp_persistent_flag``).  A shorter value never shortens it."""
+    if _state is None or conn_id is None or seconds <= 0:
+        return False
+    _notify({"op": "lifetime", "id": conn_id, "secs": float(seconds)})
+    return _chan is not None
+
+
 def tcp_add_alias(conn_id, port, ip=None):
     """Alias connection *conn_id* to its peer's *port* (``force_tcp_alias``).
 

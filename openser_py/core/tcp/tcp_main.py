@@ -226,7 +226,8 @@ class TcpMain(RequestsMixin, TlsMainMixin):
         for conn in self.table:
             if conn.proto == PROTO_TLS and self.expire_tls(conn, now):
                 continue
-            if conn.state == S_IDLE and now - conn.last_activity >= lifetime:
+            if conn.state == S_IDLE and now - conn.last_activity >= \
+                    lifetime and now >= conn.keep_until:
                 LM_DBG("tcp main: %r idle for %.1fs", conn,
                        now - conn.last_activity)
                 self.close_conn(conn, "connection lifetime expired")

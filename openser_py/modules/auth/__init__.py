@@ -78,7 +78,7 @@ exports = ModuleExports(
         ParamExport("nonce_expire", INT_PARAM, _cfg,
                     doc="Lifetime of a nonce in seconds; credentials with an "
                     "older nonce get -3 and the next challenge carries "
-                    "stale=true. Default 300."),
+                    "stale=true."),
         ParamExport("rpid_prefix", STR_PARAM, _cfg,
                     doc="Text put before the RPID value by append_rpid_hf()."),
         ParamExport("rpid_suffix", STR_PARAM, _cfg,

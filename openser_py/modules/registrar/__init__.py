@@ -55,8 +55,9 @@ _INT = {
     "more are refused with 503.",
     "retry_after": "Seconds put in a Retry-After header of 5xx replies "
     "(0 = none).",
-    "tcp_persistent_flag": "Message flag asking to keep the TCP connection "
-    "for the contact's lifetime (accepted; not acted upon).",
+    "tcp_persistent_flag": "Message flag: a REGISTER received over TCP or "
+    "TLS with it set keeps its connection open until its longest contact "
+    "expires, plus 10 seconds, idle or not (-1 = disabled).",
     "sock_flag": "Message flag: take the socket to store from the "
     "sock_hdr_name header.",
     "method_filtering": "1 = lookup() skips contacts that do not support "

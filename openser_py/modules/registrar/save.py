@@ -22,6 +22,7 @@ import time
 from openser_py.core import flags as msgflags
 from openser_py.core.dprint import LM_ERR
 from openser_py.core.forward import get_sockets
+from openser_py.core.ip_addr import PROTO_TCP, PROTO_TLS
 from openser_py.modules.registrar import reply, sip_msg
 from openser_py.modules.registrar.reg_mod import cfg, stat, state
 from openser_py.modules.registrar.rerrno import (
@@ -34,6 +35,7 @@ from openser_py.parser.hf import HDR_PATH
 __all__ = ["save", "apply_contacts", "build_ci", "REG_SAVE_MEM_FL",
            "REG_SAVE_NORPL_FL"]
 
+_STREAM = (PROTO_TCP, PROTO_TLS)
 REG_SAVE_MEM_FL = 0x01
 REG_SAVE_NORPL_FL = 0x02
 
@@ -81,11 +83,29 @@ def save(msg, d, flags=0, now=None):
             reply.send_reply(msg, err.rerrno)
         return 0
     _stat("accepted_regs").inc()
+    if contacts is not None and not contacts.star and contacts.contacts:
+        _tcp_persistent(msg, contacts.contacts, hdr_expires, now)
     if not flags & REG_SAVE_NORPL_FL:
         hdr = reply.build_contact(bindings, now, cfg.received_param)
         if reply.send_reply(msg, R_FINE, hdr, path_vec) != R_FINE:
             return 0
     return 1
+
+
+def _tcp_persistent(msg, contacts, hdr_expires, now):
+    """``tcp_persistent_flag`` set on a REGISTER that came over TCP/TLS:
+    keep its connection open until the longest of its contacts expires,
+    plus 10 s (1.3's ``force_tcp_conn_lifetime``), so that requests to
+    the registered UA can reuse it."""
+    flag = cfg.tcp_persistent_flag
+    rcv = msg.rcv
+    if flag < 0 or rcv is None or rcv.proto not in _STREAM or \
+            msgflags.isflagset(msg, flag) != 1:
+        return
+    e_max = max(_expires(c, hdr_expires, now) for c in contacts) - now
+    if e_max > 0:
+        from openser_py.core.tcp.send import tcp_set_lifetime
+        tcp_set_lifetime(getattr(rcv, "conn_id", None), e_max + 10)
 
 
 def _stat(name):
@@ -148,7 +168,7 @@ def _path(msg):
 def _socket(msg):
     """The socket to store: a header's (``sock_flag``) or the receiving one."""
     if cfg.sock_flag >= 0 and cfg.sock_hdr_name and \
-            msgflags.isflagset(msg, cfg.sock_flag):
+            msgflags.isflagset(msg, cfg.sock_flag) == 1:
         hf = msg.get_hdr_by_name(cfg.sock_hdr_name)
         if hf is not None:
             text = hf.body.strip()

@@ -242,6 +242,21 @@ def test_sock_flag_takes_socket_from_header():
     assert d.get_urecord("bob").contacts[0].sock == "udp:127.0.0.1:5060"
 
 
+def test_sock_flag_unset_ignores_the_header():
+    """Without the flag the receiving socket is stored (isflagset's -1
+    for "not set" is not taken for true)."""
+    from openser_py.core.scriptrun import load_script
+    from tests.modules.registrar.reg_util import cfg_text
+    text = cfg_text('if (method == "REGISTER") { save("location"); exit; }',
+                    reg_params={"sock_flag": 7, "sock_hdr_name": "X-Sock"})
+    text = text.replace("listen=udp:127.0.0.1:5060",
+                        "listen=udp:127.0.0.1:5060\nlisten=udp:127.0.0.1:5062")
+    s = load_script(text)
+    run(s, register(user="carol", extra="X-Sock: udp:127.0.0.1:5062"))
+    d = dlist.find_domain("location")
+    assert d.get_urecord("carol").contacts[0].sock == "udp:127.0.0.1:5060"
+
+
 @pytest.mark.parametrize("old,new,text", [
     (b"Expires: 60\r\n", b"Expires: soon\r\n", "Expires parse error"),
     (b"To: <sip:alice@example.com>\r\n", b"", "To header not found"),

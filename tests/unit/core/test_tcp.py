@@ -344,6 +344,20 @@ def test_idle_connection_closed_after_lifetime(short):
         assert closed_by_server(quiet, 3.0)
 
 
+def test_lifetime_kept_on_request(short):
+    """``tcp_set_lifetime`` (registrar's tcp_persistent_flag): the idle
+    connection outlives ``tcp_connection_lifetime`` (1 s) until then."""
+    with client(short) as kept, client(short) as plain:
+        kept.sendall(sip("keep", extra="X-Lifetime: 3\r\n"))
+        plain.sendall(sip("plain"))
+        frames(short, 2)
+        t0 = time.monotonic()
+        assert closed_by_server(plain, 5.0)
+        assert not closed_by_server(kept, 0.5)     # past the 1 s lifetime
+        assert closed_by_server(kept, 5.0)
+        assert 2.5 <= time.monotonic() - t0 < 6.0
+
+
 def test_max_connections(short):
     conns = [client(short) for _ in range(3)]
     try:
