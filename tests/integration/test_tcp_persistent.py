@@ -9,6 +9,7 @@ import time
 import uuid
 
 from tests.integration.conftest import OpenserProcess
+from tests.unit.core.test_tcp import closed_by_server
 
 ROUTE = '''
     if (method == "REGISTER") {
@@ -51,19 +52,6 @@ def register(conn, port, user, keep):
     return int(buf.split(b" ", 2)[1])
 
 
-def closed_within(conn, seconds):
-    """True if the server closes ``conn`` within ``seconds``."""
-    conn.settimeout(seconds)
-    try:
-        while True:
-            if not conn.recv(65535):
-                return True
-    except ConnectionResetError:
-        return True
-    except socket.timeout:
-        return False
-
-
 def test_flag_keeps_the_connection_past_its_lifetime(tmp_path):
     srv = start(tmp_path)
     try:
@@ -72,9 +60,9 @@ def test_flag_keeps_the_connection_past_its_lifetime(tmp_path):
                 socket.create_connection(addr, timeout=5) as plain:
             assert register(kept, srv.port, "alice", True) == 200
             assert register(plain, srv.port, "bob", False) == 200
-            assert closed_within(plain, 5.0)     # the 1 s lifetime
+            assert closed_by_server(plain, 5.0)     # the 1 s lifetime
             t0 = time.monotonic()
-            assert not closed_within(kept, 2.5)  # kept for 30 s + 10 s
+            assert not closed_by_server(kept, 2.5)  # kept for 30 s + 10 s
             assert time.monotonic() - t0 >= 2.4
     finally:
         srv.stop()
