@@ -8,7 +8,7 @@ BPY = $(if $(wildcard $(VPY)),$(VPY),$(PYTHON))
 CFG ?= etc/openser/openser.cfg
 PYTEST_ARGS ?=
 
-.PHONY: all build-config tables venv run test test-prereqs bench-parser bench-script bench-options bench-calls bench-register bench-cluster bench \
+.PHONY: all build-config tables venv run test test-prereqs bench-parser bench-script bench-options bench-calls bench-calls-ir bench-register bench-cluster bench \
 	install modules-readme modules-docbook dbschema-docbook clean help
 
 all: build-config tables
@@ -21,6 +21,7 @@ help:
 	@echo "make bench-script  compiled routing script benchmark"
 	@echo "make bench-options stateless OPTIONS over UDP with sipp (children=2)"
 	@echo "make bench-calls   sipp uac -> openser_py (tm) -> sipp uas calls/s and CPU/call"
+	@echo "make bench-calls-ir instructions per proxied call in-process (valgrind)"
 	@echo "make bench-register REGISTER/s and CPU/REGISTER (no auth; digest auth on MySQL)"
 	@echo "make bench-cluster calls/s via a dispatcher front to 1, 2, 3 nodes (usrloc on MySQL)"
 	@echo "make bench         bench-calls + bench-register (Kamailio alongside when installed)"
@@ -89,6 +90,9 @@ bench-options: test-prereqs
 
 bench-calls: test-prereqs
 	$(VPY) benchmarks/bench_calls.py
+
+bench-calls-ir: venv all
+	$(VPY) benchmarks/bench_calls_inproc.py --instructions
 
 bench-register: test-prereqs
 	$(VPY) benchmarks/bench_register.py

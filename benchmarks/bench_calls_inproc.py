@@ -17,11 +17,21 @@ running with cold CPU caches after every wake-up (``--cold`` evicts the
 caches before every message to show the latter).
 
 ``--profile F`` writes a ``cProfile`` dump of the measured calls to F.
+
+``--instructions`` (needs ``valgrind``) prints machine instructions per
+call instead: the script runs twice under ``valgrind --tool=cachegrind
+--cache-sim=no`` (50 and 350 measured calls after the warm-up) and the
+difference is divided by 300.  Unlike CPU time it does not move with the
+load of a shared VM, so it is the figure to compare changes with
+(``make bench-calls-ir``).
 """
 import argparse
 import cProfile
 import gc
 import os
+import re
+import shutil
+import subprocess
 import sys
 import time
 
@@ -134,6 +144,32 @@ class Replay:
         return self.cpu - before
 
 
+def _instructions(calls, warmup):
+    """Instructions of one run of this script with ``calls`` calls."""
+    out = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no",
+         "--cachegrind-out-file=/dev/null", sys.executable,
+         os.path.abspath(__file__), "--calls", str(calls),
+         "--warmup", str(warmup)],
+        capture_output=True, text=True, timeout=1800, check=True).stderr
+    m = re.search(r"I\s+refs:\s+([\d,]+)", out)
+    if m is None:
+        raise SystemExit("no instruction count in valgrind's output")
+    return int(m.group(1).replace(",", ""))
+
+
+def instructions_per_call(warmup):
+    """(350-call run - 50-call run) / 300, under cachegrind."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install "
+                         "valgrind)")
+    low, high = _instructions(50, warmup), _instructions(350, warmup)
+    per = (high - low) / 300.0
+    print("in-process call (INVITE/100/180/200/ACK/BYE/200): %.0f "
+          "instructions per call (cachegrind, 350 - 50 calls)" % per)
+    return per
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calls", type=int, default=3000)
@@ -141,7 +177,13 @@ def main():
     ap.add_argument("--cold", action="store_true",
                     help="evict the CPU caches before every message")
     ap.add_argument("--profile", metavar="FILE")
+    ap.add_argument("--instructions", action="store_true",
+                    help="instructions per call under valgrind (stable on "
+                    "a noisy machine)")
     args = ap.parse_args()
+    if args.instructions:
+        instructions_per_call(min(args.warmup, 100))
+        return
     rp = Replay(cold=args.cold)
     for i in range(args.warmup):
         rp.call(i)
