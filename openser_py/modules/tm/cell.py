@@ -435,6 +435,14 @@ def splice_section(buf, sec, data):
     return bytes(out)
 
 
+def branch_record(branch):
+    """The fixed record of :class:`Branch` ``branch`` (``BR_SIZE`` bytes)."""
+    try:
+        return _BR.pack(*branch)
+    except struct.error as exc:
+        raise CellError("bad field value: %s" % exc) from None
+
+
 def reply_span(buf, base, vlen):
     """``(offset, length)`` of the reply tail of the ``vlen`` bytes long
     cell at ``buf[base:]`` (offset relative to ``base``)."""

@@ -23,6 +23,7 @@ _HOFF, _BOFF = C.HDR_OFF, C.BR_OFF          # hot paths: no module lookups
 _HSIZE, _BSIZE = C.HDR_SIZE, C.BR_SIZE
 _NRB = C.HDR_OFF["nr_branches"][1]
 _RPL = C.HDR_OFF["rpl_len"]
+_KVC = struct.Struct("<III")        # key_len, val_len, val_cap of an entry
 
 #: timer kind -> (handle field, due field, per branch?)
 TIMER_FIELDS = {
@@ -152,8 +153,32 @@ class CellView:
         nrb = self.nr_branches()
         if nrb >= C.MAX_BRANCHES:
             return -1
+        sec = C.encode_section(C.SEC_BR0 + nrb, branch)
+        if self._add_in_place(nrb, C.branch_record(branch), sec):
+            return nrb
         new = C.add_branch_record(self.value(), branch)
         return nrb if self._write(new) else -1
+
+    def _add_in_place(self, nrb, rec, sec):
+        """``add_branch_record`` inside the entry when its capacity allows:
+        the sections and the reply tail move right (``mmap.move``), the
+        record and the section are written; nothing is copied out."""
+        mm, vo = self._mm, self.vo
+        klen, vlen, cap = _KVC.unpack_from(mm, self.e + 16)
+        grow = _BSIZE + len(sec)
+        if klen or vlen + grow > cap:
+            return False
+        rec_off = vo + _HSIZE + nrb * _BSIZE
+        rst, roff = _RPL
+        end = vo + vlen - rst.unpack_from(mm, vo + roff)[0]  # sections end
+        mm.move(end + grow, end, vo + vlen - end)             # reply tail
+        mm.move(rec_off + _BSIZE, rec_off, end - rec_off)     # sections
+        mm[rec_off:rec_off + _BSIZE] = rec
+        mm[end + _BSIZE:end + grow] = sec
+        mm[vo + _NRB] = nrb + 1
+        _U32.pack_into(mm, vo + C.LENS_OFF + 4 * (C.SEC_BR0 + nrb), len(sec))
+        _U32.pack_into(mm, self.e + 20, vlen + grow)
+        return True
 
     def timer(self, kind, branch=0):
         """``(handle, due)`` stored for timer ``kind`` (of ``branch``)."""

@@ -264,3 +264,28 @@ def test_table_speed(table):
     }
     print("table us: " + ", ".join("%s %.2f" % kv for kv in res.items()))
     assert all(v < 200 for v in res.values())
+
+
+def test_add_branch_in_place_equals_the_copying_path(table):
+    """With room in the entry the branch is added by moving the sections
+    and the reply tail; the bytes are those add_branch_record builds."""
+    msg = req()
+    h = hidx(msg)
+    value = C.encode(make_cell(msg, branches=1))
+    res, label = table.lookup_request(
+        h, functools.partial(match_request, request_key(msg)), value,
+        capacity=len(value) + 4096)
+    assert res == H.INSERTED
+    nb = C.Branch()
+    nb.uri, nb.flags, nb.status, nb.buffer = ("sip:second@host", C.BR_ACTIVE,
+                                              0, b"INVITE ...")
+    with table.edit(h, label) as v:
+        assert v.set_reply(b"SIP/2.0 100 Trying\r\n\r\n")
+        before, e = v.value(), v.e
+        assert v.add_branch(nb) == 1
+        assert v.e == e                                 # not reallocated
+        assert v.value() == C.add_branch_record(before, nb)
+        assert v.reply() == b"SIP/2.0 100 Trying\r\n\r\n"
+    c = table.read(h, label)
+    assert [b.uri for b in c.branches][1] == "sip:second@host"
+    assert c.branches[1].buffer == b"INVITE ..."
