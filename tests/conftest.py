@@ -56,6 +56,26 @@ def free_port(proto=socket.SOCK_DGRAM, host="127.0.0.1"):
     raise RuntimeError("no free port found")
 
 
+def sql_rows(engine, name, query):
+    """Rows of *query* on database *name* of the test MariaDB ("mysql") or
+    PostgreSQL server, read directly (root / postgres, trust), as tuples."""
+    if engine == "mysql":
+        import pymysql
+        con = pymysql.connect(host="127.0.0.1", port=3306, user="root",
+                              database=name, autocommit=True)
+    else:
+        import psycopg2
+        con = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres",
+                               dbname=name)
+        con.autocommit = True
+    try:
+        cur = con.cursor()
+        cur.execute(query)
+        return [tuple(r) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
 @pytest.fixture
 def repo_root():
     """The checkout's top directory."""

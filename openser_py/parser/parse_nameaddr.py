@@ -17,8 +17,8 @@ import re
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.limits import MAX_URI
 from openser_py.parser.parse_param import (
-    WS, TOKEN_WS, get_param, latin1_except, parse_params, quoted_end,
-    split_commas, unquote)
+    WS, TOKEN_WS, get_param, latin1_except, lead_lws as _lead, parse_params,
+    quoted_end, split_commas, unquote)
 
 __all__ = ["NameAddr", "ToBody", "parse_nameaddr", "parse_to",
            "parse_nameaddr_list"]
@@ -195,18 +195,6 @@ _MatchedToBody.__name__ = _MatchedToBody.__qualname__ = "ToBody"
 MatchedNameAddr = _MatchedNameAddr
 MatchedToBody = _MatchedToBody
 
-
-def _lead(m):
-    """Leading LWS of the text ``m`` matched: 0 unless it is a raw header
-    value matched by ``FAST_RAW`` (offsets are relative to the stripped
-    value, which is what ``HdrField.body`` holds)."""
-    s = m.string
-    if s[:1] in _WS_START:
-        return len(s) - len(s.lstrip(WS))
-    return 0
-
-
-_WS_START = (" ", "\t", "\r", "\n")
 
 
 def to_body_from_match(m):

@@ -12,12 +12,26 @@ from openser_py.parser.errors import SipParseError
 from openser_py.parser.limits import MAX_LIST, MAX_PARAMS
 
 __all__ = ["WS", "TOKEN_WS", "parse_params", "get_param", "quoted_end",
-           "unquote", "split_commas", "latin1_except"]
+           "unquote", "split_commas", "latin1_except", "lead_lws"]
 
 # Whitespace of the SIP grammar.  str.strip() without arguments would also
 # strip latin-1 images of UTF-8 bytes (\x85, \xa0), so always pass WS.
 WS = " \t\r\n"
 
+
+
+_WS_START = (" ", "\t", "\r", "\n")
+
+
+def lead_lws(m):
+    """Leading LWS of the text regex match ``m`` matched in: 0 unless it is
+    a raw header value matched by a ``FAST_RAW`` pattern (offsets are made
+    relative to the stripped value, which is what ``HdrField.body`` holds;
+    used by parse_via and parse_nameaddr)."""
+    s = m.string
+    if s[:1] in _WS_START:
+        return len(s) - len(s.lstrip(WS))
+    return 0
 
 
 def latin1_except(excluded: str) -> str:

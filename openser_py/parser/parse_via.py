@@ -13,7 +13,8 @@ import re
 
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.limits import MAX_PARAMS, MAX_VIA
-from openser_py.parser.parse_param import WS, get_param, latin1_except
+from openser_py.parser.parse_param import (get_param, latin1_except,
+                                           lead_lws as _lead)
 
 __all__ = ["ViaBody", "parse_via"]
 
@@ -203,18 +204,6 @@ _MatchedVia.__name__ = _MatchedVia.__qualname__ = "ViaBody"
 # package-internal: msg.py's ``via1`` fills one itself
 MatchedVia = _MatchedVia
 
-
-def _lead(m):
-    """Leading LWS of the text ``m`` matched: 0 unless it is a raw header
-    value matched by ``FAST_RAW`` (offsets are relative to the stripped
-    value, which is what ``HdrField.body`` holds)."""
-    s = m.string
-    if s[:1] in _WS_START:
-        return len(s) - len(s.lstrip(WS))
-    return 0
-
-
-_WS_START = (" ", "\t", "\r", "\n")
 
 
 def via_from_match(m, pos):

@@ -23,7 +23,7 @@ import uuid
 from openser_py.ctl.mi_client import MiClientError
 from openser_py.ctl.mi_client.fifo import fifo_request
 from tests.cluster import configs
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, sql_rows
 from tests.integration.conftest import OpenserProcess, ready_probe
 from tests.sipp_support import run_sipp, scenario
 
@@ -59,21 +59,8 @@ def db_url(engine, name):
 
 def location_rows(engine, name):
     """(username, contact, socket) of every row of the location table."""
-    if engine == "mysql":
-        import pymysql
-        con = pymysql.connect(host="127.0.0.1", port=3306, user="root",
-                              database=name, autocommit=True)
-    else:
-        import psycopg2
-        con = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres",
-                               dbname=name)
-        con.autocommit = True
-    try:
-        cur = con.cursor()
-        cur.execute("SELECT username, contact, socket FROM location")
-        return [tuple(r) for r in cur.fetchall()]
-    finally:
-        con.close()
+    return sql_rows(engine, name,
+                    "SELECT username, contact, socket FROM location")
 
 
 # -- processes ----------------------------------------------------------------

@@ -23,7 +23,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import ROOT, require_service
+from tests.conftest import ROOT, require_service, sql_rows
 from tests.integration.conftest import OpenserProcess
 from tests.tcp_forwarder import TcpForwarder
 
@@ -78,21 +78,8 @@ def database(request):
 
 def location_users(engine, name):
     """usernames in the location table, read directly (not forwarded)."""
-    if engine == "mysql":
-        import pymysql
-        con = pymysql.connect(host="127.0.0.1", port=3306, user="root",
-                              database=name, autocommit=True)
-    else:
-        import psycopg2
-        con = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres",
-                               dbname=name)
-        con.autocommit = True
-    try:
-        cur = con.cursor()
-        cur.execute("SELECT username FROM location")
-        return {r[0] for r in cur.fetchall()}
-    finally:
-        con.close()
+    return {r[0] for r in sql_rows(engine, name,
+                                   "SELECT username FROM location")}
 
 
 def start_server(tmp_path, engine, name, fwd_port, db_mode):
