@@ -8,13 +8,13 @@ BPY = $(if $(wildcard $(VPY)),$(VPY),$(PYTHON))
 CFG ?= etc/openser/openser.cfg
 PYTEST_ARGS ?=
 
-.PHONY: all build-config tables venv run test test-prereqs bench-parser bench-script bench-options bench-calls bench-calls-ir bench-register bench-cluster bench \
+.PHONY: all build-config tables speedups venv run test test-prereqs bench-parser bench-script bench-options bench-calls bench-calls-ir bench-register bench-cluster bench \
 	install modules-readme modules-docbook dbschema-docbook clean help
 
-all: build-config tables
+all: build-config tables speedups
 
 help:
-	@echo "make            build config + parser tables"
+	@echo "make            build config + parser tables + C speedups"
 	@echo "make run        venv, install, run openser in the foreground on 127.0.0.1:5060"
 	@echo "make test       install test prerequisites (sipp when root) and run pytest"
 	@echo "make bench-parser  SIP parser benchmark"
@@ -36,6 +36,14 @@ build-config:
 tables:
 	@if [ -f openser_py/cfg/build_tables.py ]; then \
 		$(BPY) -B -m openser_py.cfg.build_tables --outputdir openser_py/cfg; fi
+
+# optional: without a compiler the parser runs its Python twin (index.py)
+speedups:
+	@if [ "$(SPEEDUPS)" = yes ]; then \
+		$(BPY) setup.py -q build_ext --inplace >/dev/null 2>speedups.log \
+		&& rm -f speedups.log \
+		|| echo "C speedups not built (see speedups.log): the parser runs in pure Python"; \
+	else rm -f openser_py/parser/_speedups*.so; fi
 
 # -- virtual environment ------------------------------------------------------
 $(VPY):
@@ -81,6 +89,7 @@ test: test-prereqs
 # -- benchmarks (never timed unit tests) --------------------------------------
 bench-parser: venv all
 	$(VPY) benchmarks/bench_parser.py
+	OPENSER_PY_PURE=1 $(VPY) benchmarks/bench_parser.py
 
 bench-script: venv all
 	$(VPY) benchmarks/bench_script.py
@@ -115,4 +124,5 @@ modules-readme modules-docbook dbschema-docbook: build-config
 
 clean:
 	find . -name __pycache__ -prune -exec rm -rf {} +
-	rm -f openser_py/_build_config.py openser_py/cfg/_parsetab.py
+	rm -f openser_py/_build_config.py openser_py/cfg/_parsetab.py openser_py/parser/_speedups*.so
+	rm -rf build

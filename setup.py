@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,4 +44,10 @@ class BuildPy(build_py):
             _generate(self.build_lib)
 
 
-setup(cmdclass={"build_py": BuildPy})
+# The optional C header index of the SIP parser (openser_py/parser/index.py
+# falls back to its Python twin when this could not be built).
+SPEEDUPS = Extension("openser_py.parser._speedups",
+                     ["openser_py/parser/_speedups.c"], optional=True)
+
+setup(cmdclass={"build_py": BuildPy},
+      ext_modules=([] if os.environ.get("OPENSER_PY_PURE") else [SPEEDUPS]))

@@ -8,17 +8,12 @@ of 3 runs of at most ``--count`` iterations or ``--seconds`` each.
     python benchmarks/bench_parser.py [--count 200000] [--seconds 10]
                                       [--profile] [--splice]
 
-Target: >= 100,000 messages/s on one core -- not reached yet.  Measured
-on the project's 2-vCPU VM (CPython 3.11.7, shared with other jobs): best
-of 3 about 80,000-84,000/s with build_req_buf (76,000-78,000 before the
-raw-value regexes in the same conditions; 45,000 before the hot-path
-work); timeit minimum 11.0-11.4 us per message (11.8-12.1 before).  Per
-message ~121k instructions (callgrind): ~68k to build the header index
-(15 header lines at ~2.9k each for split, partition and classification,
-plus ~25k fixed), ~45k for the seven accessors (four regex matches of
-~3-4.5k each on the raw values, value objects, property-find-cache per
-accessor) and ~5k for build_req_buf.  See "Hot path" in
-doc/dev/parser-api.md for the cost model and what was tried.
+Target: >= 100,000 messages/s on one core.  The header index (find the
+end of the headers, split the lines, partition and classify them) runs in
+C when ``openser_py/parser/_speedups.c`` is built (``make``), else in its
+Python twin; ``OPENSER_PY_PURE=1`` forces the Python one, and
+``make bench-parser`` prints both.  Figures, the cost model and what was
+tried: "Hot path" in doc/dev/parser-api.md.
 """
 import argparse
 import os
@@ -127,7 +122,9 @@ def main():
     name, serialize = _serializer(args.splice)
     out = route_one(INVITE, serialize)
     assert out.count(b"\r\nVia: ") == 3, out[:200]
-    print("message: %d bytes, serializer: %s" % (len(INVITE), name))
+    from openser_py.parser.index import IMPLEMENTATION
+    print("message: %d bytes, serializer: %s, header index: %s"
+          % (len(INVITE), name, IMPLEMENTATION))
     if args.profile:
         import cProfile
         cProfile.runctx("run(args.count, args.seconds, serialize)",

@@ -8,9 +8,11 @@ Header values are parsed on first access and cached.
 Hot path notes (CPython 3.11; see benchmarks/bench_parser.py):
 
 * the header index is two parallel lists -- logical lines and their
-  ``str.partition(":")`` tuples (a list comprehension: cheaper than a
-  ``map`` chain there) -- and the header types as a str of one-character
-  codes (``hf.FAST_CODE``), so that finding a header is ``str.find``;
+  ``str.partition(":")`` tuples -- and the header types as a str of
+  one-character codes (``hf.FAST_CODE``), so that finding a header is
+  ``str.find``; ``index.index_head`` builds it (in C when
+  ``_speedups`` is built) and ``_parse`` reuses it when the fast path
+  does not apply;
 * ``__init__`` inlines the common case (a request with CRLF line ends,
   only known header-name spellings, one Content-Length) and hands
   anything else to the general ``_parse``;
@@ -32,6 +34,7 @@ from openser_py.parser.hf import (
     FAST_CODE, FAST_GET, HDR_NAMES, ITEM0, ITEM1, TYPE_BY_CODE,
     UNKNOWN_CODE, HdrField, HdrType, blank_line, classify_slow, hdr_type,
     split_header_block)
+from openser_py.parser.index import index_head as _index_head
 from openser_py.parser.limits import (
     MAX_HEADERS, MAX_LINE, MAX_MSG_SIZE, MAX_URI, MAX_VIA)
 from openser_py.parser.methods import METHOD_IDS, METHOD_OTHER
@@ -183,88 +186,79 @@ class SipMsg:
             # The fast path, inlined: a request with a known method and a
             # plain R-URI, CRLF line ends, only known header-name
             # spellings.  Anything else goes to the general ``_parse``
-            # (which redoes the work from the start).
-            if buf.__class__ is bytes and len(buf) <= MAX_MSG_SIZE:
-                # one call finds the empty line and cuts both halves
-                # (cheaper than find + two slices)
-                head, sep, body = buf.partition(b"\r\n\r\n")
-                if sep and head:
-                    body_off = len(head) + 4
-                    text = head.decode("latin-1") + "\r\n\r\n"
-                    lines = text.split("\n")
-                    del lines[-2:]
-                    first = lines[0]
-                    sp = first.split(" ")
-                    if (len(sp) == 3 and sp[2] == "SIP/2.0\r"
-                            and len(lines) > 1
-                            and (mid := METHOD_IDS.get(sp[0])) is not None
-                            and len(ruri := sp[1]) <= MAX_URI
-                            # no SP, controls, DEL, <, >, " (as _RURI_OK)
-                            and ((ruri.isprintable() and '"' not in ruri
-                                  and "<" not in ruri and ">" not in ruri)
-                                 or _RURI_OK(ruri))):
-                        method = sp[0]
-                        self.is_request = True
-                        self.method = method
-                        self.method_id = mid
-                        self.ruri = ruri
-                        self.ruri_start = start = len(method) + 1
-                        self.ruri_end = start + len(ruri)
-                        self.version = "SIP/2.0"
-                        self.status = 0
-                        self.reason = ""
-                        self.hdr_text = text
-                        self.first_line_end = len(first) + 1
-                        del lines[0]
-                        # RFC 3261 7.3: header-name HCOLON header-value.
-                        # A line without a colon has an empty value (the
-                        # value of a CRLF line never is): it is left out,
-                        # and the length mismatch sends the message to
-                        # the general path (so do empty lines).
-                        parts = [x for line in lines
-                                 if (x := line.partition(":"))[2]]
-                        if len(parts) == len(lines):
-                            types = "".join(map(FAST_CODE, map(ITEM0, parts)))
-                            if UNKNOWN_CODE in types:   # or folding
-                                lines, parts, types = _classify(lines, parts)
-                        else:
-                            types = None
-                        if (types is not None
-                                and len(lines) <= MAX_HEADERS
-                                and (len(text) <= MAX_LINE
-                                     or max(map(len, lines)) <= MAX_LINE)):
-                            self._lines = lines
-                            self._parts = parts
-                            self._types = types
-                            self._vals = [None] * len(lines)
-                            # RFC 3261 18.3: one Content-Length, usually
-                            # the last header (else the general _frame)
-                            if (types[-1] == _CL_C
-                                    and _CL_C not in types[:-1]):
-                                v = parts[-1][2].strip(WS)
-                                if v.isdecimal() and len(v) < 10:
-                                    self._clen = clen = int(v)
-                                    size = len(body)
-                                    if clen <= size:
-                                        if clen < size:
-                                            body = body[:clen]
-                                            buf = buf[:body_off + clen]
-                                        self.buf = buf
-                                        self.body_offset = body_off
-                                        self.body = body
-                                        return
-                            self._frame(buf, body_off, stream)
-                            return
-            self._parse(buf, stream)
+            # (which reuses the header index when there is one).
+            idx = (_index_head(buf) if buf.__class__ is bytes
+                   and len(buf) <= MAX_MSG_SIZE else None)
+            if idx is not None:
+                body_off, text, first, lines, parts, types = idx
+                sp = first.split(" ")
+                if (len(sp) == 3 and sp[2] == "SIP/2.0\r"
+                        and (mid := METHOD_IDS.get(sp[0])) is not None
+                        and len(ruri := sp[1]) <= MAX_URI
+                        # no SP, controls, DEL, <, >, " (as _RURI_OK)
+                        and ((ruri.isprintable() and '"' not in ruri
+                              and "<" not in ruri and ">" not in ruri)
+                             or _RURI_OK(ruri))):
+                    method = sp[0]
+                    self.is_request = True
+                    self.method = method
+                    self.method_id = mid
+                    self.ruri = ruri
+                    self.ruri_start = start = len(method) + 1
+                    self.ruri_end = start + len(ruri)
+                    self.version = "SIP/2.0"
+                    self.status = 0
+                    self.reason = ""
+                    self.hdr_text = text
+                    self.first_line_end = len(first) + 1
+                    if UNKNOWN_CODE in types:   # or folding
+                        lines, parts, types = _classify(lines, parts)
+                    if (len(lines) <= MAX_HEADERS
+                            and (len(text) <= MAX_LINE
+                                 or max(map(len, lines)) <= MAX_LINE)):
+                        self._lines = lines
+                        self._parts = parts
+                        self._types = types
+                        self._vals = [None] * len(lines)
+                        # RFC 3261 18.3: one Content-Length, usually the
+                        # last header (else the general _frame)
+                        if types[-1] == _CL_C and _CL_C not in types[:-1]:
+                            v = parts[-1][2].strip(WS)
+                            if v.isdecimal() and len(v) < 10:
+                                self._clen = clen = int(v)
+                                end = body_off + clen
+                                size = len(buf)
+                                if end <= size:
+                                    if end < size:
+                                        buf = buf[:end]
+                                    self.buf = buf
+                                    self.body_offset = body_off
+                                    self.body = buf[body_off:]
+                                    return
+                        self._frame(buf, body_off, stream)
+                        return
+                    idx = None     # too many or too long: _parse says
+            self._parse(buf, stream, idx)
         except SipParseError:
             raise
         except Exception as e:  # never let an internal error escape
             raise SipParseError("malformed message (%s)"
                                 % type(e).__name__) from e
 
-    def _parse(self, buf, stream):
+    def _parse(self, buf, stream, idx=None):
         """The general construction path (any first line, bare LF line
-        ends, folding, unknown header names, all the errors)."""
+        ends, folding, unknown header names, all the errors); ``idx`` is
+        the header index of ``buf`` if ``index_head`` gave one."""
+        if idx is not None and buf[:1] not in (b"\r", b"\n"):
+            body_off, text, first, lines, parts, types = idx
+            self.hdr_text = text
+            self.first_line_end = len(first) + 1
+            self._first_line(first[:-1] if first[-1:] == "\r" else first)
+            if UNKNOWN_CODE in types:
+                lines, parts, types = _classify(lines, parts)
+            self._index_done(buf, stream, body_off, text, lines, parts,
+                             types)
+            return
         if buf.__class__ is not bytes:
             buf = bytes(buf)
         if len(buf) > MAX_MSG_SIZE:
@@ -292,6 +286,10 @@ class SipMsg:
         # RFC 3261 7.3: header-name HCOLON header-value
         parts = list(map(str.partition, lines, repeat(":")))
         lines, parts, types = _classify(lines, parts)
+        self._index_done(buf, stream, body_off, text, lines, parts, types)
+
+    def _index_done(self, buf, stream, body_off, text, lines, parts, types):
+        """Check the limits, store the header index, frame the body."""
         if len(lines) > MAX_HEADERS:
             raise SipParseError("too many headers")
         if len(text) > MAX_LINE and max(map(len, lines)) > MAX_LINE:
@@ -430,6 +428,12 @@ class SipMsg:
         """Every header field, in order (list of HdrField)."""
         self._offsets()
         return [self._field(i) for i in range(len(self._lines))]
+
+    @property
+    def headers_start(self):
+        """Offset in ``buf`` of the first header field, or None if there is
+        none (``headers[0].start`` without making every HdrField)."""
+        return self.first_line_end if self._lines else None
 
     def get_hdr(self, t):
         """First header field of type ``t`` or None."""

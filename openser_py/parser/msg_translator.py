@@ -368,7 +368,7 @@ def _path_route_lump(msg, path):
         if last_via_end is not None:
             pos = last_via_end
         else:
-            pos = msg.headers[0].start if msg.headers else msg.first_line_end
+            pos = msg.first_line_end    # before the first header, if any
     lump = Lump(NOP, pos)
     lump.before.append("Route: " + str(path) + _CRLF)
     return lump

@@ -105,8 +105,9 @@ def add_maxfwd_header(msg, value):
     if st.lump is not None:
         st.lump.before[:] = [text]
     else:
-        pos = msg.headers[0].start if msg.headers \
-            else data_lump.headers_end(msg)
+        pos = msg.headers_start
+        if pos is None:
+            pos = data_lump.headers_end(msg)
         st.lump = data_lump.insert_before(msg, pos, text)
     st.value = value
     return 0

@@ -220,8 +220,8 @@ def _render(msg, st, send_sock=None):
 
 def _top_offset(msg):
     """Where Record-Route goes: before the first header field."""
-    headers = msg.headers
-    return headers[0].start if headers else data_lump.headers_end(msg)
+    start = msg.headers_start
+    return start if start is not None else data_lump.headers_end(msg)
 
 
 def _new_state(msg):

@@ -33,6 +33,16 @@ DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
 META_KEYS = ("@note", "@stream")
 
 
+@pytest.fixture(params=["default", "python"], autouse=True)
+def index_impl(request, monkeypatch):
+    """Every case runs with the header index in use (the C one when it is
+    built) and with the Python reference (``index.py``)."""
+    if request.param == "python":
+        from openser_py.parser import index, msg
+        monkeypatch.setattr(msg, "_index_head", index.py_index_head)
+    return request.param
+
+
 def _cases(kind):
     folder = os.path.join(DATA, kind)
     names = sorted(f[:-4] for f in os.listdir(folder) if f.endswith(".sip"))

@@ -53,6 +53,15 @@ def test_request_first_line():
     assert msg.buf[:msg.first_line_end].endswith(b"SIP/2.0\r\n")
 
 
+def test_headers_start_is_the_first_field():
+    for raw in (invite(), REPLY, b"\r\n" + REPLY):
+        msg = parse_msg(raw)
+        assert msg.headers_start == msg.headers[0].start > 0
+        assert msg.buf[msg.headers_start:].startswith(
+            msg.headers[0].name.encode())
+    assert parse_msg(b"OPTIONS sip:a@b SIP/2.0\r\n\r\n").headers_start is None
+
+
 def test_reply_first_line_takes_method_from_cseq():
     msg = parse_msg(REPLY)
     assert not msg.is_request
