@@ -176,19 +176,14 @@ index_head(PyObject *Py_UNUSED(module), PyObject *buf)
     return result;
 
 fallback:
+    result = Py_NewRef(Py_None);
+error:      /* result is NULL here unless the message falls back */
     Py_XDECREF(text);
     Py_XDECREF(first);
     Py_XDECREF(lines);
     Py_XDECREF(parts);
     Py_XDECREF(types);
-    Py_RETURN_NONE;
-error:
-    Py_XDECREF(text);
-    Py_XDECREF(first);
-    Py_XDECREF(lines);
-    Py_XDECREF(parts);
-    Py_XDECREF(types);
-    return NULL;
+    return result;
 }
 
 static PyObject *
