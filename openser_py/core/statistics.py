@@ -68,6 +68,7 @@ class StatVar:
 
 
 _groups = {}      # group -> {lower name -> StatVar}
+_generation = 0   # bumped by reset_registry (see generation())
 _order = []       # registration order of (group, StatVar)
 _table = None
 
@@ -133,9 +134,16 @@ def all_stats():
     return list(_order)
 
 
+def generation():
+    """A number that changes whenever the registry is reset: callers that
+    cache StatVar objects compare it to know their cache is still good."""
+    return _generation
+
+
 def reset_registry():
     """Forget everything (tests)."""
-    global _table
+    global _table, _generation
+    _generation += 1
     _groups.clear()
     del _order[:]
     _table = None

@@ -407,3 +407,16 @@ def test_server_header_follows_core_params(monkeypatch):
                         raising=False)
     _, sent = run(s)
     assert b"\r\nServer: Test 1.0\r\nContent-Length: 0\r\n" in sent[0][3]
+
+
+def test_reply_counters_follow_a_registry_reset():
+    """sl caches its reply counters; a new registry (reset, module loaded
+    again) must get the new ones, not the forgotten objects."""
+    s = load('sl_send_reply("404", "Not here");')
+    run(s)
+    assert stat("4xx_replies") == 1
+    statistics.reset_registry()
+    s = load('sl_send_reply("404", "Not here");')
+    run(s)
+    run(s)
+    assert stat("4xx_replies") == 2 and stat("sent_replies") == 2

@@ -63,16 +63,16 @@ def update_sl_reply_stat(code):
         cls = 1
     elif cls > 6:
         cls = 6
-    group = statistics._groups.get(GROUP)
+    gen = statistics.generation()
     cache = _reply_vars
-    if cache[0] is not group:
-        cache[0] = group
+    if cache[0] != gen:
+        cache[0] = gen
         cache[1] = {}
     pair = cache[1].get(cls)
     if pair is None:
         pair = (statistics.get_stat(REPLY_CLASS_STATS[cls - 1], GROUP),
                 statistics.get_stat(SENT_REPLIES, GROUP))
-        if group is not None:
+        if None not in pair:    # registered: keep them
             cache[1][cls] = pair
     for var in pair:
         if var is not None:
