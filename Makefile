@@ -40,9 +40,10 @@ tables:
 # optional: without a compiler the parser runs its Python twin (index.py)
 speedups:
 	@if [ "$(SPEEDUPS)" = yes ]; then \
-		$(BPY) setup.py -q build_ext --inplace >/dev/null 2>speedups.log \
-		&& rm -f speedups.log \
-		|| echo "C speedups not built (see speedups.log): the parser runs in pure Python"; \
+		$(BPY) setup.py -q build_ext --inplace >speedups.log 2>&1; \
+		if ls openser_py/parser/_speedups*.so >/dev/null 2>&1; \
+		then rm -f speedups.log; \
+		else echo "C speedups not built (see speedups.log): the parser runs in pure Python"; fi; \
 	else rm -f openser_py/parser/_speedups*.so; fi
 
 # -- virtual environment ------------------------------------------------------

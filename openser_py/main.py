@@ -96,6 +96,8 @@ def show_version(out=sys.stdout):
               "BUF_SIZE 65535\n")
     out.write("poll method support: poll, epoll_lt, select.\n")
     out.write("implementation: %s\n" % version.PY_IMPL)
+    from openser_py.parser.index import IMPLEMENTATION
+    out.write("parser header index: %s\n" % IMPLEMENTATION)
 
 
 def cmd_parse_msg(path, out=sys.stdout):

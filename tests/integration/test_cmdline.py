@@ -27,6 +27,8 @@ def test_version_and_help():
     assert res.returncode == 0
     assert res.stdout.startswith("version: openser %s (" % version.RELEASE)
     assert "flags: " in res.stdout
+    from openser_py.parser.index import IMPLEMENTATION
+    assert "parser header index: %s\n" % IMPLEMENTATION in res.stdout
     res = run("-h")
     assert res.returncode == 0
     for opt in ("-f", "-c", "-D", "-E", "-d", "-l", "-n", "-m", "-M", "-P",
