@@ -31,7 +31,7 @@ from operator import add
 
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.hf import (
-    FAST_CODE, FAST_GET, HDR_NAMES, ITEM0, ITEM1, TYPE_BY_CODE,
+    FAST_GET, HDR_NAMES, ITEM0, ITEM1, TYPE_BY_CODE,
     UNKNOWN_CODE, HdrField, HdrType, blank_line, classify_slow, hdr_type,
     split_header_block)
 from openser_py.parser.index import index_head as _index_head
