@@ -19,6 +19,14 @@ def _sc(c):
     return c - 256 if c > 127 else c
 
 
+def _word_table(n):
+    """``(mask, Struct)`` for the first ``n`` bytes (``n`` a multiple of 4)."""
+    words = n >> 2
+    tab = _WORDS[n] = (int.from_bytes(b"\x1f\xff\xff\xff" * words, "big"),
+                       struct.Struct(">%dI" % words))
+    return tab
+
+
 def hash_sum(s):
     """``core_hash``'s sum for one string (str as latin-1, or bytes), not
     yet reduced mod 2**32."""
@@ -26,14 +34,25 @@ def hash_sum(s):
         b = s.encode("latin-1", "replace")
     else:
         b = bytes(s)
+    if b.isascii():
+        # unsigned == signed.  All words at once: the string as one big
+        # integer x; x ^ (x >> 3) with the 3 bits every word would take
+        # from the word before it masked off is every ``v ^ (v >> 3)``,
+        # in place; the words of that are summed.
+        size = len(b)
+        n = size & ~3
+        x = int.from_bytes(b, "big")
+        t = 0
+        if n != size:                   # the tail: a last short word
+            shift = (size - n) << 3
+            v = x & ((1 << shift) - 1)
+            x >>= shift
+            t = v ^ (v >> 3)
+        if not n:
+            return t
+        mask, st = _WORDS.get(n) or _word_table(n)
+        return sum(st.unpack((x ^ ((x >> 3) & mask)).to_bytes(n, "big"))) + t
     n = len(b) & ~3
-    if b.isascii():                     # unsigned == signed: fast path
-        st = _WORDS.get(n)
-        if st is None:
-            st = _WORDS[n] = struct.Struct(">%dI" % (n >> 2))
-        h = sum([v ^ (v >> 3) for v in st.unpack_from(b)])
-        v = int.from_bytes(b[n:], "big")
-        return h + (v ^ (v >> 3))
     h = 0
     for i in range(0, n, 4):
         v = ((_sc(b[i]) << 24) + (_sc(b[i + 1]) << 16) + (_sc(b[i + 2]) << 8)

@@ -157,6 +157,7 @@ _I_MAGIC, _I_VERSION, _I_NRB = 0, 1, 2
 _BR_DATA = ("buffer", "uri", "dst_ip", "cancel", "reply", "dst_uri", "path")
 _UAS_DATA = ("request", "dst_ip", "new_uri", "dst_uri", "path")
 _I_RPL = [n for n, _ in HDR_FIELDS].index("rpl_len")
+_NO_LENS = [0] * N_SECTIONS
 
 
 class CellError(ValueError):
@@ -314,22 +315,15 @@ def encode(cell):
     vals = cell[:]
     vals[_I_MAGIC], vals[_I_VERSION], vals[_I_NRB] = MAGIC, VERSION, nrb
     vals[_I_RPL] = len(reply)
-    i = _I_LEN0
-    for s in secs:
-        vals[i] = len(s)
-        i += 1
     brpack = _BR.pack
     try:
         parts = [None]
         for b in branches:
-            s = _enc_branch(b)
-            secs.append(s)
-            vals[i] = len(s)
-            i += 1
+            secs.append(_enc_branch(b))
             parts.append(brpack(*b))
-        while i < _I_LEN0 + N_SECTIONS:
-            vals[i] = 0
-            i += 1
+        lens = [len(s) for s in secs]
+        lens += _NO_LENS[len(lens):]
+        vals[_I_LEN0:_I_LEN0 + N_SECTIONS] = lens
         parts[0] = _HDR.pack(*vals)
     except struct.error as exc:
         raise CellError("bad field value: %s" % exc) from None

@@ -18,10 +18,11 @@ CANCEL whose INVITE transaction exists is handled locally
   up for that branch (its lumps are kept for that branch only; ``drop``
   skips it; ``$T_branch_idx`` is the 1-based index); destination, socket,
   blacklist; the buffer with our Via (branch ``<hash>.<label>.<b>``); then
-  one critical section adds the branch record -- refused atomically if the
-  transaction was cancelled or a 6xx won -- and arms its retransmission
-  (UDP, T1) and FR timers, storing their handles; then it is sent,
-  outside the lock.  A send failure deactivates the branch again.
+  one critical section arms its retransmission (UDP, T1) and FR timers
+  and adds the branch record with their handles -- refused atomically
+  (timers disarmed) if the transaction was cancelled or a 6xx won; then
+  it is sent, outside the lock.  A send failure deactivates the branch
+  again.  A successful t_relay notes ``tm.branched`` for ``post_script``.
 * nothing sent: a stateful error reply (``476 Unresolvable destination
   (476/TM)`` ...), unless flag 0x02 or in a failure route; t_relay then
   returns 0 if that reply went out.
@@ -79,6 +80,8 @@ _BRANCH_CBS = t_hooks.TMCB_REQUEST_FWDED | t_hooks.TMCB_REQUEST_BUILT
 _SCRIPT_ERR = {E_NO_DESTINATION: -3, E_TOO_MANY_BRANCHES: -3,
                E_BAD_ADDRESS: -4, E_IP_BLOCKED: -5, E_SEND: -6,
                E_NO_SOCKET: -6, -2: -2}
+# CellView.add_branch results (-3: the branch is too large) -> errors
+_ADD_ERR = {-3: E_UNSPEC, -2: E_NO_DESTINATION, -1: E_TOO_MANY_BRANCHES}
 
 
 def script_ret(err):
@@ -125,6 +128,7 @@ def relay(msg, dest=None, flags=0):
         return 1
     err = forward_branches(msg, t, dest, fresh)
     if err >= 0:
+        msg.ctx["tm.branched"] = True       # for t_newtran.post_script
         return 1
     if state.route_type == REQUEST_ROUTE and \
             not flags & (F_NO_ERR_REPLY | F_REPLICATE):
@@ -283,12 +287,18 @@ def _send_branch(msg, t, b, dest, is_inv, fr_ms, tc=None):
     br = C.Branch()
     br.flags = C.BR_ACTIVE
     br.state = fsm.S_CALLING if is_inv else fsm.S_TRYING
-    br.bflags = getb0flags(msg)
+    bflags = getb0flags(msg)
+    if bflags:
+        br.bflags = bflags
     br.proto, br.port, br.sock = proto, port, sock_index(sock)
     br.retr_iv = rt.timers.t1
     br.buffer, br.uri, br.dst_ip = data, msg.new_uri or msg.ruri, ip
     br.dst_uri, br.path = msg.dst_uri or "", msg.path_vec or ""
     t_now = now()
+    retr_s = rt.timers.t1 / 1000.0 if fsm.needs_retr(proto) else 0
+    fr_s = fsm.fr_interval(rt.timers, is_inv, False,
+                           fr_ms / 1000.0 if fr_ms else None) / 1000.0
+    wheel = rt.wheel
     with rt.table.edit(*t) as v:
         if v is None:
             return E_UNSPEC
@@ -299,22 +309,30 @@ def _send_branch(msg, t, b, dest, is_inv, fr_ms, tc=None):
             # be cancelled at its first provisional reply
             LM_DBG("transaction completed: branch %d to be cancelled", b)
             br.flags |= C.BR_CANCELED | C.BR_TO_CANCEL
+        # the branch's timers are armed first and their handles go into
+        # the branch record, so the record is complete when it is added
+        # (same critical section); disarmed again if it is not added
+        retr_h = wheel.arm(t_now, retr_s, t[0], t[1], b, W.TK_RETR) \
+            if retr_s else 0
+        if retr_h:
+            br.retr_h, br.retr_due = retr_h, t_now + retr_s
+        fr_h = wheel.arm(t_now, fr_s, t[0], t[1], b, W.TK_FR)
+        if fr_h:
+            br.fr_h, br.fr_due = fr_h, t_now + fr_s
         try:
             idx = v.add_branch(br)
         except C.CellError as exc:
             LM_ERR("branch %d too large: %s", b, exc)
-            return E_UNSPEC
-        if idx == -2:
-            return E_NO_DESTINATION
+            idx = -3
         if idx != b:
             if idx >= 0:                    # never: one writer at a time
+                stop_branch_timers(v, idx)
                 v.bset(idx, "flags", 0)
-            return E_TOO_MANY_BRANCHES if idx == -1 else E_UNSPEC
-        if fsm.needs_retr(proto):
-            arm(v, W.TK_RETR, b, rt.timers.t1 / 1000.0, t_now)
-        fr = fsm.fr_interval(rt.timers, is_inv, False,
-                             fr_ms / 1000.0 if fr_ms else None)
-        arm(v, W.TK_FR, b, fr / 1000.0, t_now)
+            else:
+                for handle in (retr_h, fr_h):
+                    if handle:
+                        wheel.disarm(handle)
+            return _ADD_ERR.get(idx, E_UNSPEC)
     if forward.msg_send(sock, proto, ip, port, data) != 1:
         LM_ERR("sending branch %d to %s:%d failed", b, ip, port)
         with rt.table.edit(*t) as v:

@@ -22,7 +22,8 @@ so a retransmission racing its original never makes a second cell.
   (``t_state.bind``), dropped by :func:`post_script` after the script --
   which also puts a transaction the script neither replied to nor
   forwarded on the wait timer (OpenSER ``t_unref``: "script writer didn't
-  release transaction").
+  release transaction"); ``msg.ctx["tm.branched"]`` (set by t_relay once
+  it added a branch) spares it that check.
 """
 import functools
 
@@ -60,35 +61,52 @@ def _avp_seconds(name):
         return 0
 
 
-def make_cell(msg, key):
-    """The :class:`~openser_py.modules.tm.cell.Cell` of request ``msg``."""
+def make_cell(msg, key, flags=0):
+    """The :class:`~openser_py.modules.tm.cell.Cell` of request ``msg``.
+
+    ``flags``: cell flags to set beyond those the request implies.
+    """
+    # a new Cell holds zeros: fields that are usually 0 (no t_on_*, no
+    # timer AVPs, no message flags, no AVPs) are written only when set
     c = C.Cell()
     c.match = key
-    c.method_id = int(msg.method_id)
-    c.flags = C.T_IS_INVITE if c.method_id == _INVITE else 0
-    c.uas_state = fsm.S_PROCEEDING if c.flags else fsm.S_TRYING
-    c.msg_flags = msg.flags or 0
-    c.avps = usr_avp.get_avp_list().to_bytes()
+    c.method_id = method_id = int(msg.method_id)
+    if method_id == _INVITE:
+        flags |= C.T_IS_INVITE
+        c.uas_state = fsm.S_PROCEEDING
+    else:
+        c.uas_state = fsm.S_TRYING
+    if msg.flags:
+        c.msg_flags = msg.flags
+    avps = usr_avp.get_avp_list()
+    if avps:
+        c.avps = avps.to_bytes()
     saved, msg.new_uri = msg.new_uri, None
     try:
         c.request = msg_translator.build_req_buf(msg) if msg.lumps \
             else msg.buf
     finally:
         msg.new_uri = saved
-    proto, ip, port = uas_dest(msg)
-    c.uas_proto, c.dst_ip, c.uas_port = proto, ip, port
+    c.uas_proto, c.dst_ip, c.uas_port = uas_dest(msg)
     c.uas_sock = sock_index(msg.rcv.sock if msg.rcv is not None else None)
     c.new_uri = msg.new_uri or ""
     c.dst_uri = msg.dst_uri or ""
     c.path = msg.path_vec or ""
     ctx = msg.ctx
-    c.on_failure = ctx.get("tm.on_failure", 0)
-    c.on_reply = ctx.get("tm.on_reply", 0)
-    c.on_branch = ctx.get("tm.on_branch", 0)
-    c.fr_timeout = _avp_seconds(rt.fr_avp) * 1000
-    c.fr_inv_timeout = _avp_seconds(rt.fr_inv_avp) * 1000
-    if c.fr_inv_timeout:
-        c.flags |= C.T_NOISY_CTIMER
+    if ctx.get("tm.on_failure"):
+        c.on_failure = ctx["tm.on_failure"]
+    if ctx.get("tm.on_reply"):
+        c.on_reply = ctx["tm.on_reply"]
+    if ctx.get("tm.on_branch"):
+        c.on_branch = ctx["tm.on_branch"]
+    if rt.fr_avp is not None:
+        c.fr_timeout = _avp_seconds(rt.fr_avp) * 1000
+    if rt.fr_inv_avp is not None:
+        c.fr_inv_timeout = _avp_seconds(rt.fr_inv_avp) * 1000
+        if c.fr_inv_timeout:
+            flags |= C.T_NOISY_CTIMER
+    if flags:
+        c.flags = flags
     c.created = now()
     return c
 
@@ -123,8 +141,7 @@ def newtran(msg, relay_flags=0, reply_100=False):
     room = 0
     if key.method_id != _ACK:
         try:
-            cell = make_cell(msg, key)
-            cell.flags |= relay_flags
+            cell = make_cell(msg, key, relay_flags)
             if reply_100 and cell.flags & C.T_IS_INVITE:
                 r100 = _reply_100(msg)
                 if r100 is not None:
@@ -239,6 +256,10 @@ def post_script(msg):
         return True
     ctx.pop("tm.fresh", None)
     t = ctx.get("tm.t")
+    if ctx.pop("tm.branched", False):
+        # t_relay added a branch (they are never removed): nothing to check
+        rt.table.unref(*t)
+        return True
     warn = False
     with rt.table.edit(*t) as v:
         if v is not None:
