@@ -4,10 +4,13 @@
 bucket lock: typed reads and writes of header and branch fields at their
 fixed offsets (``cell.HDR_OFF`` / ``cell.BR_OFF``), replacement of one
 variable section, appending a branch, and the timer handle/due fields of
-every timer kind (:data:`TIMER_FIELDS`).  A view is valid only inside its
-``with`` block: after the lock is released the entry may move or be freed.
-Replacing a section or adding a branch may reallocate the entry (same
-label, new offset); the view follows it.
+every timer kind (:data:`TIMER_FIELDS`; offsets precomputed per kind).
+:meth:`CellView.header` reads the whole fixed header in one unpack (a
+snapshot tuple indexed by the ``H_*`` constants) where a critical section
+needs several of its fields before writing them.  A view is valid only
+inside its ``with`` block: after the lock is released the entry may move
+or be freed.  Replacing a section or adding a branch may reallocate the
+entry (same label, new offset); the view follows it.
 """
 import struct
 
@@ -15,7 +18,10 @@ from openser_py.mem.shtable import ENTRY_HDR
 from openser_py.modules.tm import cell as C
 from openser_py.modules.tm import timer_wheel as W
 
-__all__ = ["CellView", "TIMER_FIELDS"]
+__all__ = ["CellView", "TIMER_FIELDS", "H_FLAGS", "H_METHOD_ID",
+           "H_FIRST_BRANCH", "H_UAS_STATUS", "H_RELAYED_BRANCH",
+           "H_UAS_PROTO", "H_UAS_PORT", "H_UAS_SOCK", "H_ON_REPLY",
+           "H_TMCB_TYPES", "H_FR_INV_TIMEOUT"]
 
 _U32 = struct.Struct("<I")
 _FLAGS = C.HDR_OFF["flags"]
@@ -36,6 +42,36 @@ TIMER_FIELDS = {
     W.TK_WAIT: ("wait_h", "wait_due", False),
     W.TK_DELETE: ("wait_h", "wait_due", False),
 }
+
+
+def _timer_offsets(kind):
+    """``(handle Struct, handle offset, due Struct, due offset, per
+    branch?)`` of timer ``kind``; offsets from the header (a branch field
+    adds ``b * BR_SIZE``)."""
+    hname, dname, per_branch = TIMER_FIELDS[kind]
+    if per_branch:
+        (hst, hoff), (dst, doff) = _BOFF[hname], _BOFF[dname]
+        return hst, _HSIZE + hoff, dst, _HSIZE + doff, True
+    (hst, hoff), (dst, doff) = _HOFF[hname], _HOFF[dname]
+    return hst, hoff, dst, doff, False
+
+
+_TOFF = {kind: _timer_offsets(kind) for kind in TIMER_FIELDS}
+
+#: the whole fixed header (:data:`cell.HDR_FIELDS`) in one unpack, for
+#: :meth:`CellView.header`; ``H_<FIELD>`` are the positions in its tuple.
+_HDR = struct.Struct("<" + "".join(f for _, f in C.HDR_FIELDS))
+_HIDX = {name: i for i, (name, _) in enumerate(C.HDR_FIELDS)}
+H_FLAGS, H_METHOD_ID, H_FIRST_BRANCH = (
+    _HIDX["flags"], _HIDX["method_id"], _HIDX["first_branch"])
+H_UAS_STATUS, H_RELAYED_BRANCH = _HIDX["uas_status"], _HIDX["relayed_branch"]
+H_UAS_PROTO, H_UAS_PORT, H_UAS_SOCK = (
+    _HIDX["uas_proto"], _HIDX["uas_port"], _HIDX["uas_sock"])
+H_ON_REPLY, H_TMCB_TYPES = _HIDX["on_reply"], _HIDX["tmcb_types"]
+H_FR_INV_TIMEOUT = _HIDX["fr_inv_timeout"]
+#: status and flags, the first two fields of a branch record
+_BR_HEAD = struct.Struct("<HB")
+assert _BOFF["status"][1] == 0 and _BOFF["flags"][1] == 2
 
 
 class CellView:
@@ -61,6 +97,19 @@ class CellView:
         """Write header field ``name`` in place."""
         st, off = _HOFF[name]
         st.pack_into(self._mm, self.vo + off, value)
+
+    def header(self):
+        """Every header field at once, a tuple in :data:`cell.HDR_FIELDS`
+        order (index it with the ``H_*`` constants).
+
+        A snapshot: a field written through this view afterwards is not
+        seen in it.  Cheaper than three or more :meth:`get` calls.
+        """
+        return _HDR.unpack_from(self._mm, self.vo)
+
+    def branch_head(self, b):
+        """``(status, flags)`` of branch ``b`` in one read."""
+        return _BR_HEAD.unpack_from(self._mm, self.vo + _HSIZE + b * _BSIZE)
 
     def bget(self, b, name):
         """Field ``name`` of branch ``b``."""
@@ -182,24 +231,33 @@ class CellView:
 
     def timer(self, kind, branch=0):
         """``(handle, due)`` stored for timer ``kind`` (of ``branch``)."""
-        hname, dname, per_branch = TIMER_FIELDS[kind]
-        if per_branch:
-            return self.bget(branch, hname), self.bget(branch, dname)
-        return self.get(hname), self.get(dname)
+        hst, hoff, dst, doff, per_branch = _TOFF[kind]
+        base = self.vo + branch * _BSIZE if per_branch else self.vo
+        return (hst.unpack_from(self._mm, base + hoff)[0],
+                dst.unpack_from(self._mm, base + doff)[0])
 
     def timer_handle(self, kind, branch=0):
         """Only the handle of timer ``kind`` (0 = not armed)."""
-        hname, _dname, per_branch = TIMER_FIELDS[kind]
-        if per_branch:
-            return self.bget(branch, hname)
-        return self.get(hname)
+        hst, hoff, _dst, _doff, per_branch = _TOFF[kind]
+        base = self.vo + branch * _BSIZE if per_branch else self.vo
+        return hst.unpack_from(self._mm, base + hoff)[0]
+
+    def take_timer(self, kind, branch=0):
+        """Clear the handle of timer ``kind`` (and its due time) if one is
+        stored; return that handle (0 = none was armed)."""
+        hst, hoff, dst, doff, per_branch = _TOFF[kind]
+        mm = self._mm
+        base = self.vo + branch * _BSIZE if per_branch else self.vo
+        handle = hst.unpack_from(mm, base + hoff)[0]
+        if handle:
+            hst.pack_into(mm, base + hoff, 0)
+            dst.pack_into(mm, base + doff, 0.0)
+        return handle
 
     def set_timer(self, kind, branch, handle, due):
         """Store (or clear with 0, 0.0) the handle of timer ``kind``."""
-        hname, dname, per_branch = TIMER_FIELDS[kind]
-        if per_branch:
-            self.bset(branch, hname, handle)
-            self.bset(branch, dname, due)
-        else:
-            self.set(hname, handle)
-            self.set(dname, due)
+        hst, hoff, dst, doff, per_branch = _TOFF[kind]
+        mm = self._mm
+        base = self.vo + branch * _BSIZE if per_branch else self.vo
+        hst.pack_into(mm, base + hoff, handle)
+        dst.pack_into(mm, base + doff, due)

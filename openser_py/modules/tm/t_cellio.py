@@ -62,22 +62,26 @@ def set_br(v, b, **changes):
 
 def disarm(v, kind, b=0):
     """Stop timer ``kind`` (of branch ``b``) if armed."""
-    handle = v.timer_handle(kind, b)
+    handle = v.take_timer(kind, b)
     if handle:
         rt.wheel.disarm(handle)
-        v.set_timer(kind, b, 0, 0.0)
 
 
 def arm(v, kind, b, delay, now):
     """(Re)arm timer ``kind`` ``delay`` seconds from ``now``; the handle.
 
     The handle is stored in the cell in this same critical section, so
-    the timer process always sees the handle it fires.  0 = pool full.
+    the timer process always sees the handle it fires.  0 = pool full
+    (the old timer is stopped all the same, and cleared in the cell).
     """
-    disarm(v, kind, b)
+    old = v.timer_handle(kind, b)
+    if old:
+        rt.wheel.disarm(old)
     handle = rt.wheel.arm(now, delay, v.bucket, v.label, b, kind)
     if handle:
         v.set_timer(kind, b, handle, now + delay)
+    elif old:
+        v.set_timer(kind, b, 0, 0.0)
     return handle
 
 
@@ -101,10 +105,10 @@ def stop_branch_timers(v, b, cancel_too=False):
 def branch_states(v):
     """``t_pick.BranchState`` list of every branch."""
     out = []
-    bget = v.bget
+    head = v.branch_head
     for b in range(v.nr_branches()):
-        f = bget(b, "flags")
-        out.append(BranchState(bget(b, "status"), bool(f & _BR_ACTIVE),
+        status, f = head(b)
+        out.append(BranchState(status, bool(f & _BR_ACTIVE),
                                bool(f & _BR_CANCELED)))
     return out
 

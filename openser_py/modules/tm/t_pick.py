@@ -118,7 +118,8 @@ def cancel_plan(branches, cancel_bm):
 
 def _with_status(branches, branch, code):
     out = list(branches)
-    out[branch] = out[branch]._replace(status=code)
+    st = out[branch]
+    out[branch] = BranchState(code, st.active, st.canceled)
     return out
 
 

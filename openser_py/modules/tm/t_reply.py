@@ -33,7 +33,8 @@ critical section when step 3 has nothing to do (no ``onreply_route``, no
 tm callbacks, no ACK, no delayed CANCEL; a 1xx or 2xx): the reply to
 relay is built before the lock, :func:`_decide_locked` decides and also
 stores it (last reply, final state and timers), and only the send is
-left for after the lock.
+left for after the lock.  The cell header is read once, in one unpack
+(``CellView.header``), for the checks and the decision.
 
 Faked replies (408 on FR expiry, 487 for a cancelled branch that never
 answered) take the same :func:`decide` path with ``msg=None``.
@@ -53,6 +54,12 @@ from openser_py.core.usr_avp import AvpList
 from openser_py.modules.tm import cell as C
 from openser_py.modules.tm import fsm, t_hooks, t_stats
 from openser_py.modules.tm import timer_wheel as W
+from openser_py.modules.tm.cell_view import (H_FIRST_BRANCH, H_FLAGS,
+                                             H_FR_INV_TIMEOUT, H_METHOD_ID,
+                                             H_ON_REPLY, H_RELAYED_BRANCH,
+                                             H_TMCB_TYPES, H_UAS_PORT,
+                                             H_UAS_PROTO, H_UAS_SOCK,
+                                             H_UAS_STATUS)
 from openser_py.modules.tm.t_cellio import (BR_BUFFER, BR_DST_IP, arm,
                                             br_tuple, branch_states, disarm,
                                             put_on_wait, set_br,
@@ -60,8 +67,8 @@ from openser_py.modules.tm.t_cellio import (BR_BUFFER, BR_DST_IP, arm,
                                             uas_dst_ip)
 from openser_py.modules.tm.t_lookup import LOCAL_REPLY, reply_ids
 from openser_py.modules.tm.t_msgbuild import build_ack, build_reply
-from openser_py.modules.tm.t_pick import (RPS_PICKED, Snapshot, cancel_plan,
-                                          should_relay)
+from openser_py.modules.tm.t_pick import (RPS_PICKED, BranchState,
+                                          Snapshot, cancel_plan, should_relay)
 from openser_py.modules.tm.t_state import (now, rt, run_nested,
                                            sock_by_index)
 from openser_py.parser import msg_translator
@@ -85,21 +92,31 @@ def send_uas(dst, data):
                             port, data)
 
 
-def _uas_dst(v):
-    return (v.get("uas_proto"), uas_dst_ip(v), v.get("uas_port"),
-            v.get("uas_sock"))
+def _uas_dst(v, h=None):
+    """(proto, ip, port, sock index) UAS replies go to; ``h``: the
+    header (``v.header()``) when the caller has it."""
+    if h is None:
+        h = v.header()
+    return h[H_UAS_PROTO], uas_dst_ip(v), h[H_UAS_PORT], h[H_UAS_SOCK]
 
 
-def _final_timers_locked(v, code, relayed_branch, t_now):
-    """Per ``fsm.final_timers``: UAS retransmission + FR, or wait."""
-    flags = v.get("flags")
+def _final_timers_locked(v, code, relayed_branch, t_now, h=None):
+    """Per ``fsm.final_timers``: UAS retransmission + FR, or wait.
+
+    ``h``: a header snapshot (``v.header()``) taken earlier in the same
+    critical section; only fields fixed at creation are used from it
+    (``T_IS_LOCAL``/``T_IS_INVITE`` of the flags, ``uas_proto``).
+    """
+    if h is None:
+        h = v.header()
+    flags = h[H_FLAGS]
     ft = fsm.final_timers(bool(flags & C.T_IS_LOCAL),
                           bool(flags & C.T_IS_INVITE), code, relayed_branch)
     timers = rt.timers
     if ft == fsm.FT_WAIT:
         put_on_wait(v, t_now)
         return
-    if fsm.needs_retr(v.get("uas_proto"), ft == fsm.FT_FORCE_RETR):
+    if fsm.needs_retr(h[H_UAS_PROTO], ft == fsm.FT_FORCE_RETR):
         v.set("uas_retr_iv", timers.t1)
         arm(v, W.TK_UAS_RETR, 0, timers.t1 / 1000.0, t_now)
     arm(v, W.TK_UAS_FR, 0, timers.fr / 1000.0, t_now)
@@ -235,9 +252,10 @@ def reply_received(msg):
 
 def _fast_locked(v, b, code, msg, t_now, data):
     """Under the lock: the whole fast path, or a reference for the slow one."""
-    flags = v.get("flags")
-    if (flags & C.T_IS_LOCAL or v.get("on_reply") or v.get("tmcb_types")
-            or v.bget(b, "flags") & C.BR_TO_CANCEL):
+    h = v.header()
+    flags = h[H_FLAGS]
+    if (flags & C.T_IS_LOCAL or h[H_ON_REPLY] or h[H_TMCB_TYPES]
+            or v.branch_head(b)[1] & C.BR_TO_CANCEL):
         return rt.table.ref_view(v)
     if code >= 200:
         stop_branch_timers(v, b)
@@ -245,7 +263,8 @@ def _fast_locked(v, b, code, msg, t_now, data):
         disarm(v, W.TK_RETR, b)
     else:
         v.bset(b, "retr_iv", rt.timers.t2)
-    return _decide_locked(v, b, code, msg, t_now, data)
+    # the timer writes above leave the header snapshot valid
+    return _decide_locked(v, b, code, msg, t_now, data, h)
 
 
 def _on_reply(t, b, msg):
@@ -329,8 +348,14 @@ def decide(t, b, code, msg, t_now):
     _after_decide(t, b, code, msg, r)
 
 
-def _decide_locked(v, b, code, msg, t_now, data=None):
+def _decide_locked(v, b, code, msg, t_now, data=None, h=None):
     """The critical section of :func:`decide` (inside ``table.edit``).
+
+    ``h``: the header (``v.header()``) if the caller read it in this
+    critical section and wrote no header field since.  Every header field
+    used here comes from it, read before any write here changes it
+    (``or_flags`` sets only ``T_NO_NEW_BRANCHES``; the ``T_IS_*`` bits
+    read afterwards never change).
 
     Returns ``(decision, relay_dst, send_bm, fake_bm, local_ev, tc,
     out_tc, pushed)`` for :func:`_after_decide`.  With ``data`` (the
@@ -344,7 +369,9 @@ def _decide_locked(v, b, code, msg, t_now, data=None):
     local_ev = 0
     tc = out_tc = None
     pushed = None
-    flags = v.get("flags")
+    if h is None:
+        h = v.header()
+    flags = h[H_FLAGS]
     is_inv = bool(flags & C.T_IS_INVITE)
     brf = v.bget(b, "flags") | C.BR_RECEIVED
     if msg is None:
@@ -355,11 +382,9 @@ def _decide_locked(v, b, code, msg, t_now, data=None):
         brf &= ~C.BR_TO_CANCEL
         send_bm = 1 << b
     states = branch_states(v)
-    uas_status = v.get("uas_status")
-    snap = Snapshot(is_inv, uas_status,
-                    v.get("method_id") == _CANCEL,
-                    bool(flags & C.T_CANCELED), v.get("first_branch"),
-                    states)
+    uas_status = h[H_UAS_STATUS]
+    snap = Snapshot(is_inv, uas_status, h[H_METHOD_ID] == _CANCEL,
+                    bool(flags & C.T_CANCELED), h[H_FIRST_BRANCH], states)
     last = states[b].status
     d = should_relay(snap, b, code)
     if d.branch_status is not None:
@@ -367,7 +392,8 @@ def _decide_locked(v, b, code, msg, t_now, data=None):
         v.bset(b, "state", fsm.S_PROCEEDING if code < 200 else
                fsm.S_ACCEPTED if is_inv and code < 300 else
                fsm.S_COMPLETED)
-        states[b] = states[b]._replace(status=d.branch_status)
+        st = states[b]
+        states[b] = BranchState(d.branch_status, st.active, st.canceled)
     if d.no_new_branches:
         v.or_flags(C.T_NO_NEW_BRANCHES)
     if d.cancel_bm:
@@ -389,7 +415,7 @@ def _decide_locked(v, b, code, msg, t_now, data=None):
     if d.relay >= 0 and flags & C.T_IS_LOCAL:
         local_ev = _local_winner(v, d.relay, code, t_now)
     elif d.relay >= 0:
-        relay_dst = _uas_dst(v)
+        relay_dst = _uas_dst(v, h)
         if code >= 200:
             if uas_status < 200:
                 v.set("uas_status", code)
@@ -401,11 +427,12 @@ def _decide_locked(v, b, code, msg, t_now, data=None):
                     set_uas_reply(v, data)
                     v.set("uas_state", fsm.S_ACCEPTED if code < 300 and
                           is_inv else fsm.S_COMPLETED)
-                    _final_timers_locked(v, code, d.relay, t_now)
+                    _final_timers_locked(v, code, d.relay, t_now, h)
             else:
                 pushed = True
                 # a 2xx of another branch (new To-tag) is reported
-                if v.get("relayed_branch") != b:
+                if h[H_RELAYED_BRANCH] != b and \
+                        h[H_TMCB_TYPES] & t_hooks.TMCB_RESPONSE_OUT:
                     out_tc = t_hooks.collect(v, t_hooks.TMCB_RESPONSE_OUT)
         else:
             if code > uas_status:
@@ -413,13 +440,14 @@ def _decide_locked(v, b, code, msg, t_now, data=None):
             if data is not None and uas_status < 200:
                 set_uas_reply(v, data)      # the last reply sent upstream
     if code < 200 and is_inv and d.branch_status is not None:
-        fr_inv = v.get("fr_inv_timeout")
+        fr_inv = h[H_FR_INV_TIMEOUT]
         fr_due, _ = fsm.on_provisional(
             rt.timers, True, last, code, t_now,
             fr_inv / 1000.0 if fr_inv else None)
         if fr_due is not None:
             arm(v, W.TK_FR, b, max(fr_due - t_now, 0.0), t_now)
-    if local_ev or (relay_dst is not None and code < 300):
+    if (local_ev or (relay_dst is not None and code < 300)) and \
+            h[H_TMCB_TYPES] & _DECIDE_CBS:     # (t_hooks.collect's test)
         tc = t_hooks.collect(v, _DECIDE_CBS)
         if code < 200 and tc is not None:
             out_tc = tc                 # 1xx relayed: RESPONSE_OUT too

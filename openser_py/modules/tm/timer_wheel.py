@@ -76,6 +76,7 @@ TK_NAMES = {TK_RETR: "retr", TK_FR: "fr", TK_CRETR: "cancel-retr",
 _HDR = struct.Struct("<QIIII8x")
 _ENT = struct.Struct("<IIIIQIHBB")
 _LINKS = struct.Struct("<II")           # next, prev
+_LINKS_SERIAL = struct.Struct("<IIII")  # next, prev, slot, serial
 _U32 = struct.Struct("<I")
 _DUE = struct.Struct("<Q")
 _ENT_SIZE = _ENT.size
@@ -187,14 +188,24 @@ class TimerWheel:
         idx = handle & _MASK32
         if not idx or idx > self.capacity:
             return False
-        serial = handle >> 32
-        mm, eo = self._mm, self._ents + (idx - 1) * _ENT_SIZE
+        mm, ents, off = self._mm, self._ents, self._off
+        eo = ents + (idx - 1) * _ENT_SIZE
         self.lock.acquire()
         try:
-            if _U32.unpack_from(mm, eo + _OFF_SERIAL)[0] != serial:
+            # _unlink and _free, inlined: one read of the entry's links
+            nxt, prv, slot, serial = _LINKS_SERIAL.unpack_from(mm, eo)
+            if serial != handle >> 32:
                 return False
-            self._unlink(eo)
-            self._free(idx, eo)
+            if prv:
+                _U32.pack_into(mm, ents + (prv - 1) * _ENT_SIZE, nxt)
+            else:
+                _U32.pack_into(mm, self._slots + 4 * slot, nxt)
+            if nxt:
+                _U32.pack_into(mm, ents + (nxt - 1) * _ENT_SIZE + 4, prv)
+            cur, free, count, hserial, cap = _HDR.unpack_from(mm, off)
+            _LINKS.pack_into(mm, eo, free, 0)
+            _U32.pack_into(mm, eo + _OFF_SERIAL, 0)
+            _HDR.pack_into(mm, off, cur, idx, count - 1, hserial, cap)
             return True
         finally:
             self.lock.release()
