@@ -70,6 +70,7 @@ lines added to replies the server generates for the message
 import itertools
 import re
 from bisect import bisect_left
+from operator import itemgetter
 
 from openser_py.parser.hf import HdrType
 from openser_py.parser.parse_via import parse_via
@@ -284,8 +285,10 @@ def via_param_lumps(msg, received=None, rport=None):
     ``;rport=...;received=...``.  Returns a list of lumps (not recorded on
     the message).
     """
+    if received is None and rport is None:
+        return []
     hf, vias = first_via_hdr(msg)
-    if hf is None or (received is None and rport is None):
+    if hf is None:
         return []
     insert_at, _end, spans = via1_param_spans(hf, vias[0])
     lumps = []
@@ -356,16 +359,26 @@ class Plan:
     __slots__ = ("ranges", "events")
 
     def __init__(self, lumps):
-        dels = sorted((lp.offset, lp.offset + lp.length) for lp in lumps
-                      if lp.kind == DEL and lp.length)
+        spans = []
+        ndel = 0
+        for lp in lumps:
+            if lp.kind == DEL:
+                ndel += 1
+                if lp.length:
+                    spans.append((lp.offset, lp.offset + lp.length))
         ranges = []
-        for start, end in dels:
-            if ranges and start < ranges[-1][1]:
-                if end > ranges[-1][1]:
-                    ranges[-1][1] = end
-            else:
-                ranges.append([start, end])
+        if spans:
+            spans.sort()
+            for start, end in spans:
+                if ranges and start < ranges[-1][1]:
+                    if end > ranges[-1][1]:
+                        ranges[-1][1] = end
+                else:
+                    ranges.append([start, end])
         self.ranges = ranges
+        # every delete a range of its own (none empty, none merged): the
+        # text of a delete stays at its ends, no clamping needed
+        exact = len(ranges) == ndel
         starts = [r[0] for r in ranges]
         events = []
         add = events.append
@@ -376,10 +389,11 @@ class Plan:
             off = lp.offset
             if lp.kind == DEL:
                 if before:
-                    add((_clamp(ranges, starts, off), off, lp.seq, 0,
-                         before))
+                    add((off if exact else _clamp(ranges, starts, off), off,
+                         lp.seq, 0, before))
                 if after:
-                    add((_clamp(ranges, starts, off + lp.length), off,
+                    end = off + lp.length
+                    add((end if exact else _clamp(ranges, starts, end), off,
                          lp.seq, 1, after))
             else:
                 if ranges and _clamp(ranges, starts, off) != off:
@@ -388,7 +402,8 @@ class Plan:
                     add((off, off, lp.seq, 0, before))
                 if after:
                     add((off, off, lp.seq, 1, after))
-        events.sort(key=_event_key)
+        if len(events) > 1:
+            events.sort(key=_EVENT_KEY)
         self.events = events
 
     def delta_from(self, offset):
@@ -446,8 +461,8 @@ class Plan:
         return out
 
 
-def _event_key(ev):
-    return ev[0], ev[1], ev[2], ev[3]
+# the order of Plan.events: position, lump offset, seq, before/after
+_EVENT_KEY = itemgetter(0, 1, 2, 3)
 
 
 def _clamp(ranges, starts, pos):

@@ -52,6 +52,7 @@ from openser_py.parser.parse_nameaddr import (
     MatchedToBody as _MatchedToBody, parse_nameaddr_list, parse_to,
     to_body_from_match)
 from openser_py.parser.parse_param import WS
+from openser_py.parser.parse_uri import parse_uri
 from openser_py.parser.parse_via import (
     FAST_RAW as _VIA_RAW, MatchedVia as _MatchedVia, parse_via,
     via_from_match)
@@ -387,22 +388,28 @@ class SipMsg:
             hf = self._hf = [None] * len(self._lines)
         f = hf[i]
         if f is None:
-            lines = self._lines
-            starts = self._starts
-            if starts is not None:
-                start = starts[i]
-            elif i < 8:     # cheaper than all the offsets for a top header
-                start = self.first_line_end + sum(map(len, lines[:i])) + i
-            else:
-                start = self._offsets()[i]
-            name, _, raw = self._parts[i]
-            lead = len(raw) - len(raw.lstrip(WS))
+            start, end, body_start, body = self._span(i)
             f = hf[i] = HdrField(
-                name.rstrip(" \t"), TYPE_BY_CODE[ord(self._types[i])],
-                raw.strip(WS), start,
-                start + len(lines[i]) + 1, start + len(name) + 1 + lead,
-                self._vals[i])
+                self._parts[i][0].rstrip(" \t"),
+                TYPE_BY_CODE[ord(self._types[i])], body, start, end,
+                body_start, self._vals[i])
         return f
+
+    def _span(self, i):
+        """``(start, end, body_start, body)`` of logical header ``i``: the
+        offsets and value its HdrField has."""
+        lines = self._lines
+        starts = self._starts
+        if starts is not None:
+            start = starts[i]
+        elif i < 8:     # cheaper than all the offsets for a top header
+            start = self.first_line_end + sum(map(len, lines[:i])) + i
+        else:
+            start = self._offsets()[i]
+        name, _, raw = self._parts[i]
+        return (start, start + len(lines[i]) + 1,
+                start + len(name) + 1 + len(raw) - len(raw.lstrip(WS)),
+                raw.strip(WS))
 
     def _first_start(self, t):
         """Offset in ``buf`` of the first header field of type ``t``, or
@@ -445,6 +452,14 @@ class SipMsg:
         without creating its HdrField (tm's transaction keys)."""
         i = self._types.find(chr(t))
         return self._parts[i][2].strip(WS) if i >= 0 else None
+
+    def hdr_offsets(self, t):
+        """``(start, end, body_start, body)`` of the first header field of
+        type ``t`` -- its HdrField's ``start``, ``end``, ``body_start`` and
+        ``body`` -- or None, without creating the HdrField (the lumps of
+        maxfwd and rr only need the offsets)."""
+        i = self._types.find(chr(t))
+        return self._span(i) if i >= 0 else None
 
     def get_hdrs(self, t):
         """All header fields of type ``t`` (list)."""
@@ -720,7 +735,6 @@ class SipMsg:
         cache = self._derived()
         r = cache.get("ruri")
         if r is None:
-            from openser_py.parser.parse_uri import parse_uri
             try:
                 r = parse_uri(self.ruri)
             except SipParseError as e:

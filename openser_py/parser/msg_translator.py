@@ -315,11 +315,11 @@ def build_req_buf(msg, via=None, extra_via_params="", force_rport=False,
                 via = via[:-2] + extra_via_params + _CRLF
             else:
                 via = via + extra_via_params
-        hf = msg.get_hdr(_VIA)
-        lump = Lump(NOP, hf.start if hf is not None else msg.first_line_end)
+        pos = msg._first_start(_VIA)
+        lump = Lump(NOP, pos if pos is not None else msg.first_line_end)
         lump.before.append(via)
         lumps.append(lump)
-        if msg.rcv is not None and hf is not None:
+        if msg.rcv is not None and pos is not None:
             received, rport = via_received_params(msg, force_rport)
             lumps.extend(data_lump.via_param_lumps(msg, received, rport))
     plan = _fix_clen(msg, lumps, Plan(lumps), proto in _STREAM)
@@ -386,6 +386,17 @@ def build_res_buf(msg, rewrite_503=True):
     Like OpenSER, a relayed ``503`` gets its status code changed to ``500``
     (reason phrase untouched) unless ``rewrite_503`` is False.
     """
+    if not msg.lumps and msg.content_length is not None \
+            and not (rewrite_503 and msg.status == 503):
+        # the common case: only the Via goes, the body and its length
+        # stay (no need to know the next hop's transport); the first Via
+        # field holds one via-parm: cut its line out, no HdrField
+        types = msg._types
+        i = 0 if types[:1] == _VIA_C else types.find(_VIA_C)
+        if i >= 0 and msg.via1 is not None and len(msg._vals[i]) == 1:
+            start = msg._first_start(_VIA)
+            buf = msg.buf
+            return buf[:start] + buf[start + len(msg._lines[i]) + 1:]
     hf, vias = data_lump.first_via_hdr(msg)
     if hf is None:
         raise SipParseError("no Via in reply")
@@ -395,9 +406,8 @@ def build_res_buf(msg, rewrite_503=True):
     else:
         start, end = hf.start, hf.end
     if not msg.lumps and not (rewrite_503 and msg.status == 503) and \
-            msg.get_hdr(HdrType.CONTENTLENGTH) is not None:
-        # the common case: only the Via goes, the body and its length
-        # stay (no need to know the next hop's transport)
+            msg.content_length is not None:
+        # only the Via goes (several via-parms in its field)
         buf = msg.buf
         return buf[:start] + buf[end:]
     lumps = list(msg.lumps) if msg.lumps else []

@@ -49,14 +49,18 @@ _FORBIDDEN_RE = re.compile(r'[\x00-\x20\x7f<>"]')
 _NOT_FORBIDDEN = r'\x00-\x20\x7f<>"'
 # Everything after "sip:" in one linear pass.  The groups are: user,
 # password, host, port, params, headers.  Each class excludes the delimiter
-# that ends it, so a failed match backtracks at most once over the input.
+# that ends it, so giving characters back can never make the next item
+# match: the repetitions are possessive (``*+``), which also spares sre the
+# character-by-character backtracking of the optional userinfo over the
+# whole URI when there is no ``@`` (``sip:host;lr;...``: ~1.1 us).
 _SIP_RE = re.compile(
-    r"(?:([^:@%(x)s]*)(?::([^@%(x)s]*))?@)?"
-    r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_][A-Za-z0-9_.\-]*)"
-    r"(?::([0-9]{1,5}))?"
-    r"(?:;([^?%(x)s]*))?"
-    r"(?:\?([^%(x)s]*))?\Z" % {"x": _NOT_FORBIDDEN})
-_DOTTED_RE = re.compile(r"[0-9.]+\Z")
+    r"(?:([^:@%(x)s]*+)(?::([^@%(x)s]*+))?@)?"
+    r"(\[[0-9A-Fa-f:.]++\]|[A-Za-z0-9_][A-Za-z0-9_.\-]*+)"
+    r"(?::([0-9]{1,5}+))?"
+    r"(?:;([^?%(x)s]*+))?"
+    r"(?:\?([^%(x)s]*+))?\Z" % {"x": _NOT_FORBIDDEN})
+# a host made only of digits and dots must be an IPv4 address
+_DOTTED = "0123456789."
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4_RE = re.compile(r"%s(?:\.%s){3}\Z" % (_OCTET, _OCTET))
 # RFC 3966 telephone-subscriber (global or local number, visual separators)
@@ -326,7 +330,7 @@ def parse_uri(text):
                 ipaddress.IPv6Address(host[1:-1])
             except ValueError:
                 raise _error("bad IPv6 address in URI", text) from None
-        elif host[-1] in "0123456789." and _DOTTED_RE.match(host) and \
+        elif host[-1] in "0123456789." and not host.strip(_DOTTED) and \
                 not _IPV4_RE.match(host):
             raise _error("bad IPv4 address in URI", text)
         uri.host = host

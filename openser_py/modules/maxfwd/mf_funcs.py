@@ -72,15 +72,17 @@ def str2s(text):
 
 
 def _received(msg):
-    """``(hf, value)`` of the received header; value -1 absent, -2 bad."""
-    hf = msg.get_hdr(_HDR_MAXFWD)
-    if hf is None:
+    """``(span, value)`` of the received header: ``span`` is its
+    ``(body_start, body)`` or None; value -1 absent, -2 bad."""
+    off = msg.hdr_offsets(_HDR_MAXFWD)      # no HdrField needed
+    if off is None:
         return None, MF_ABSENT
-    value = str2s(hf.body)
+    body = off[3]
+    value = str2s(body)
     if value is None:
-        LM_ERR("unable to parse the max forwards number %r", hf.body)
-        return hf, MF_ERROR
-    return hf, value
+        LM_ERR("unable to parse the max forwards number %r", body)
+        return off[2:], MF_ERROR
+    return off[2:], value
 
 
 def _state(msg, create=False):
@@ -115,9 +117,13 @@ def add_maxfwd_header(msg, value):
 
 def decrement_maxfwd(msg, hf, value):
     """Write ``value - 1`` over the value of *hf*; returns 0."""
+    return _decrement(msg, hf.body_start, len(hf.body), value)
+
+
+def _decrement(msg, start, width, value):
+    """Write ``value - 1`` right-aligned over ``msg.buf[start:start +
+    width]`` (the received value); returns 0."""
     value -= 1
-    start = hf.body_start
-    width = len(hf.body)
     text = str(value).rjust(width)
     st = _state(msg, create=True)
     if st.lump is not None:
@@ -134,7 +140,7 @@ def process_maxfwd_header(msg, limit):
     if st is not None and st.lump is not None and st.lump.length == 0:
         add_maxfwd_header(msg, limit)     # called again: rewrite our header
         return 2
-    hf, value = _received(msg)
+    span, value = _received(msg)
     if value == MF_ABSENT:
         add_maxfwd_header(msg, limit)
         return 2
@@ -146,7 +152,7 @@ def process_maxfwd_header(msg, limit):
     if value > max_limit:
         LM_DBG("value %d decreased to %d", value, max_limit)
         value = max_limit + 1
-    decrement_maxfwd(msg, hf, value)
+    _decrement(msg, span[0], len(span[1]), value)
     return 1
 
 

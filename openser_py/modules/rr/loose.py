@@ -66,12 +66,20 @@ _WS = " \t\r\n"
 # -- the route set ---------------------------------------------------------
 
 class _Entry:
-    """One Route value: its field, position and offsets in ``msg.buf``."""
+    """One Route value: its field, position and offsets in ``msg.buf``.
 
-    __slots__ = ("hf", "index", "count", "na", "start", "end", "_uri")
+    ``key`` tells the Route fields apart (their order), ``fstart``/``fend``
+    are the offsets of the whole field, ``hf`` its HdrField -- None for the
+    only value of a lone field, which needs none (it can only be removed
+    with its whole field).
+    """
 
-    def __init__(self, hf, index, count, na, start, end):
-        self.hf, self.index, self.count = hf, index, count
+    __slots__ = ("key", "hf", "fstart", "fend", "index", "count", "na",
+                 "start", "end", "_uri")
+
+    def __init__(self, key, hf, fstart, fend, index, count, na, start, end):
+        self.key, self.hf, self.fstart, self.fend = key, hf, fstart, fend
+        self.index, self.count = index, count
         self.na, self.start, self.end = na, start, end
         self._uri = None
 
@@ -107,8 +115,15 @@ def _element_spans(body):
 
 def route_entries(msg):
     """Every Route value of *msg*, in order (raises SipParseError)."""
+    routes = msg.routes         # every Route field parsed (and cached)
+    if len(routes) == 1:
+        # the common case: one field holding one value (a field holds at
+        # least one), located without making its HdrField
+        start, end, base, body = msg.hdr_offsets(_HDR_ROUTE)
+        return [_Entry(0, None, start, end, 0, 1, routes[0], base,
+                       base + len(body))]
     out = []
-    for hf in msg.get_hdrs(_HDR_ROUTE):
+    for key, hf in enumerate(msg.get_hdrs(_HDR_ROUTE)):
         nas = hf.parsed if isinstance(hf.parsed, list) \
             else parse_nameaddr_list(hf.body)
         spans = _element_spans(hf.body)
@@ -116,28 +131,29 @@ def route_entries(msg):
             raise SipParseError("cannot locate the Route values")
         base = hf.body_start
         for k, (na, (s, e)) in enumerate(zip(nas, spans)):
-            out.append(_Entry(hf, k, len(nas), na, base + s, base + e))
+            out.append(_Entry(key, hf, hf.start, hf.end, k, len(nas), na,
+                              base + s, base + e))
     return out
 
 
 def remove_entries(msg, entries):
     """Delete Route values: a whole field when all its values go, else
     the values with their separating comma."""
-    by_hf = {}
+    by_field = {}
     for e in entries:
-        by_hf.setdefault(id(e.hf), []).append(e)
-    for group in by_hf.values():
-        hf, count = group[0].hf, group[0].count
-        gone = sorted({e.index: e for e in group}.values(),
-                      key=lambda e: e.index)
-        if len(gone) == count:
-            data_lump.remove_header(msg, hf)
+        by_field.setdefault(e.key, {})[e.index] = e
+    for group in by_field.values():
+        first = next(iter(group.values()))
+        if len(group) == first.count:
+            data_lump.delete(msg, first.fstart, first.fend)
             continue
+        hf = first.hf
+        gone = sorted(group)        # the indexes of the values to remove
         spans = _abs_spans(hf)
         k = 0
         while k < len(gone):
-            a = b = gone[k].index
-            while k + 1 < len(gone) and gone[k + 1].index == b + 1:
+            a = b = gone[k]
+            while k + 1 < len(gone) and gone[k + 1] == b + 1:
                 k += 1
                 b += 1
             if a == 0:      # a leading run: up to the next kept value
