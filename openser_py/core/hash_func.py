@@ -19,39 +19,53 @@ def _sc(c):
     return c - 256 if c > 127 else c
 
 
-def _word_table(n):
-    """``(mask, Struct)`` for the first ``n`` bytes (``n`` a multiple of 4)."""
+def _word_table(size):
+    """``(n, tail bits, tail mask, word mask, unpack)`` for a ``size`` bytes
+    string: ``n`` bytes of whole words, then the tail (a short word)."""
+    n = size & ~3
     words = n >> 2
-    tab = _WORDS[n] = (int.from_bytes(b"\x1f\xff\xff\xff" * words, "big"),
-                       struct.Struct(">%dI" % words))
+    bits = (size - n) << 3
+    tab = _WORDS[size] = (n, bits, (1 << bits) - 1,
+                          int.from_bytes(b"\x1f\xff\xff\xff" * words, "big"),
+                          struct.Struct(">%dI" % words).unpack)
     return tab
 
 
 def hash_sum(s):
     """``core_hash``'s sum for one string (str as latin-1, or bytes), not
     yet reduced mod 2**32."""
-    if isinstance(s, str):
-        b = s.encode("latin-1", "replace")
+    # tm hashes every request's Call-ID and CSeq number: ASCII str first,
+    # few calls (each C call costs as much as the arithmetic)
+    if s.__class__ is str and s.isascii():
+        b = s.encode()
     else:
-        b = bytes(s)
-    if b.isascii():
-        # unsigned == signed.  All words at once: the string as one big
-        # integer x; x ^ (x >> 3) with the 3 bits every word would take
-        # from the word before it masked off is every ``v ^ (v >> 3)``,
-        # in place; the words of that are summed.
-        size = len(b)
-        n = size & ~3
-        x = int.from_bytes(b, "big")
-        t = 0
-        if n != size:                   # the tail: a last short word
-            shift = (size - n) << 3
-            v = x & ((1 << shift) - 1)
-            x >>= shift
-            t = v ^ (v >> 3)
-        if not n:
-            return t
-        mask, st = _WORDS.get(n) or _word_table(n)
-        return sum(st.unpack((x ^ ((x >> 3) & mask)).to_bytes(n, "big"))) + t
+        b = s.encode("latin-1", "replace") if isinstance(s, str) \
+            else bytes(s)
+        if not b.isascii():
+            return _signed_sum(b)
+    # unsigned == signed from here
+    size = len(b)
+    if size < 4:                        # one short word (a CSeq number)
+        v = 0
+        for c in b:
+            v = (v << 8) + c
+        return v ^ (v >> 3)
+    # All words at once: the string as one big integer x; x ^ (x >> 3)
+    # with the 3 bits every word would take from the word before it
+    # masked off is every ``v ^ (v >> 3)``, in place; the words of that
+    # are summed.
+    n, bits, tmask, mask, unpack = _WORDS.get(size) or _word_table(size)
+    x = int.from_bytes(b, "big")
+    if not bits:
+        return sum(unpack((x ^ ((x >> 3) & mask)).to_bytes(n, "big")))
+    v = x & tmask                       # the tail: a last short word
+    x >>= bits
+    return sum(unpack((x ^ ((x >> 3) & mask)).to_bytes(n, "big"))) \
+        + (v ^ (v >> 3))
+
+
+def _signed_sum(b):
+    """:func:`hash_sum` of bytes that are not all ASCII (signed chars)."""
     n = len(b) & ~3
     h = 0
     for i in range(0, n, 4):
@@ -75,5 +89,6 @@ def core_hash(s1, s2=None, size=0):
     h = hash_sum(s1)
     if s2 is not None:
         h += hash_sum(s2)
-    h = hash_reduce(h)
+    h &= M32                            # hash_reduce, inlined
+    h = (h + (h >> 11) + (h >> 13) + (h >> 23)) & M32
     return h & (size - 1) if size else h

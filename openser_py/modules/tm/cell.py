@@ -51,7 +51,7 @@ from openser_py.modules.tm.t_branch import MAX_BRANCHES
 __all__ = ["CellError", "Cell", "Branch", "MatchKey", "encode", "decode",
            "decode_match", "encode_section", "section_span", "splice_section",
            "add_branch_record", "HDR_FIELDS", "BR_FIELDS", "HDR_OFF",
-           "BR_OFF", "HDR_SIZE", "BR_SIZE", "N_SECTIONS"]
+           "BR_OFF", "HDR_I", "BR_I", "HDR_SIZE", "BR_SIZE", "N_SECTIONS"]
 
 MAGIC = 0x6D74              # "tm"
 VERSION = 3
@@ -151,6 +151,11 @@ def _offsets(fields):
 #: access (a branch field of branch ``b`` is at ``HDR_SIZE + b*BR_SIZE + off``).
 HDR_OFF = _offsets(HDR_FIELDS)
 BR_OFF = _offsets(BR_FIELDS)
+#: ``name -> index`` of every header / branch field in a :class:`Cell` /
+#: :class:`Branch` (``c[HDR_I["flags"]] = f`` is ``c.flags = f`` without
+#: the property setter's Python call: for the code that fills new cells).
+HDR_I = {name: i for i, (name, _) in enumerate(HDR_FIELDS)}
+BR_I = {name: i for i, (name, _) in enumerate(BR_FIELDS)}
 _I_LEN0 = [n for n, _ in HDR_FIELDS].index("len0")
 LENS_OFF = HDR_OFF["len0"][1]
 _I_MAGIC, _I_VERSION, _I_NRB = 0, 1, 2

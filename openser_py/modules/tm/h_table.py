@@ -239,16 +239,21 @@ class TransTable(ShTable):
             p = _PREFIX.unpack_from(self._mm, e + ENTRY_HDR)
             if p[6] & C.T_REMOVED or branch >= p[2]:
                 return False
-            brf = self._mm[e + ENTRY_HDR + C.HDR_SIZE + branch * C.BR_SIZE
-                           + _BR_FLAGS[1]]
-            # the method name is needed only for unknown methods and UAC
-            # cells (reply_matches); else the ids decide: skip the decode
-            method = C.decode_match(self._mm, e + ENTRY_HDR).method \
-                if cseq_method_id == METHOD_OTHER or p[6] & C.T_NO_UAS \
-                else None
-            if not reply_matches(p[6], p[3], method, p[2], branch, brf,
-                                 cseq_method_id, cseq_method):
-                return False
+            # the common case: the reply's CSeq method id is the known
+            # method of a server transaction (reply_matches says yes
+            # whatever the branch flags and names); else the general rule
+            if cseq_method_id != p[3] or cseq_method_id == METHOD_OTHER \
+                    or p[6] & C.T_NO_UAS:
+                brf = self._mm[e + ENTRY_HDR + C.HDR_SIZE
+                               + branch * C.BR_SIZE + _BR_FLAGS[1]]
+                # the name is needed only for unknown methods and UAC
+                # cells; else the ids decide: skip the decode
+                method = C.decode_match(self._mm, e + ENTRY_HDR).method \
+                    if cseq_method_id == METHOD_OTHER or p[6] & C.T_NO_UAS \
+                    else None
+                if not reply_matches(p[6], p[3], method, p[2], branch, brf,
+                                     cseq_method_id, cseq_method):
+                    return False
             if locked is not None:
                 return locked(CellView(self, e, hash_index, label))
             return self._ref_locked(e)

@@ -26,6 +26,8 @@ The To-tag of stateful local replies (t_reply, faked 408/487) is
 (:mod:`openser_py.parser.tags`, reference §17.1); :class:`TmTagger`
 computes the fixed part once.
 """
+import re
+
 from openser_py.parser.tags import (TM_SEPARATOR, TM_SIGNATURE, build_totag,
                                     calc_crc_suffix, init_tags)
 
@@ -44,6 +46,9 @@ TABLE_ENTRIES = 1 << 16
 
 _MASK32 = 0xFFFFFFFF
 _HEXVAL = {c: int(c, 16) for c in "0123456789abcdefABCDEF"}
+# cookie, then three non-empty runs of hex digits separated by dots
+_BRANCH_RE = re.compile(r"z9hG4bK([0-9a-fA-F]+)\.([0-9a-fA-F]+)\."
+                        r"([0-9a-fA-F]+)").fullmatch
 
 
 def int2reverse_hex(nr):
@@ -90,21 +95,18 @@ def parse_branch(branch, table_entries=TABLE_ENTRIES,
     not one of ours (no cookie, wrong shape, bad digit, out of range) --
     the reply is then forwarded statelessly by the core (reference §5.2).
     """
-    if not has_cookie(branch):
+    # every reply is decoded here: one regex and int() per part instead
+    # of splitting and decoding digit by digit (reverse_hex2int's result:
+    # the digits reversed, wrapped at 32 bits)
+    m = _BRANCH_RE(branch) if branch is not None else None
+    if m is None:
         return None
-    parts = branch[MCOOKIE_LEN:].split(BRANCH_SEPARATOR, 2)
-    if len(parts) != 3:
+    hashs, labels, brs = m.groups()
+    hash_index = int(hashs[::-1], 16) & _MASK32
+    branch_no = int(brs[::-1], 16) & _MASK32
+    if hash_index >= table_entries or branch_no >= max_branches:
         return None
-    hashs, labels, brs = parts
-    if not hashs or not labels or not brs:
-        return None
-    hash_index = reverse_hex2int(hashs)
-    label = reverse_hex2int(labels)
-    branch_no = reverse_hex2int(brs)
-    if (hash_index < 0 or hash_index >= table_entries or label < 0
-            or branch_no < 0 or branch_no >= max_branches):
-        return None
-    return hash_index, label, branch_no
+    return hash_index, int(labels[::-1], 16) & _MASK32, branch_no
 
 
 class TmTagger:

@@ -154,17 +154,21 @@ def w_t_check_trans(msg):
             rt.table.unref(h, label)
             return 1
         return -1
-    res, label = rt.table.lookup_request(h, functools.partial(
-        match_request, key, **match_cfg()))
-    if res not in (FOUND, E2E_ACK):
-        return -1
-    try:
-        if key.method_id == _ACK:
-            return 1
-        t_newtran._retransmission((h, label), msg)
-        return 0
-    finally:
+    matcher = functools.partial(match_request, key, **match_cfg())
+    if key.method_id == _ACK:
+        res, label = rt.table.lookup_request(h, matcher)
+        if res not in (FOUND, E2E_ACK):
+            return -1
         rt.table.unref(h, label)
+        return 1
+    # a retransmission: the last reply goes out again, the script stops
+    res, out = rt.table.lookup_request(
+        h, matcher, None, functools.partial(t_newtran.retrans_found, msg))
+    if res != FOUND:
+        return -1
+    if out[1] is not None:
+        t_reply.send_uas(*out[1])
+    return 0
 
 
 def w_t_reply(msg, code, reason):

@@ -75,6 +75,10 @@ F_NO_100, F_NO_ERR_REPLY, F_NO_DNS_FAILOVER = 0x01, 0x02, 0x04
 F_REPLICATE = 0x10000           # internal: t_replicate (OpenSER repl flag)
 _ACK, _CANCEL = int(METHOD_ACK), int(METHOD_CANCEL)
 _INVITE = int(METHOD_INVITE)
+_B_FLAGS, _B_STATE, _B_PROTO, _B_PORT, _B_SOCK, _B_RETR_IV, _B_RETR_H, \
+    _B_RETR_DUE, _B_FR_H, _B_FR_DUE = (C.BR_I[n] for n in (
+        "flags", "state", "proto", "port", "sock", "retr_iv", "retr_h",
+        "retr_due", "fr_h", "fr_due"))
 _DROPPED = -1000                # a branch_route dropped the branch
 _BRANCH_CBS = t_hooks.TMCB_REQUEST_FWDED | t_hooks.TMCB_REQUEST_BUILT
 _SCRIPT_ERR = {E_NO_DESTINATION: -3, E_TOO_MANY_BRANCHES: -3,
@@ -284,14 +288,15 @@ def _send_branch(msg, t, b, dest, is_inv, fr_ms, tc=None):
     except SipParseError as exc:
         LM_ERR("cannot build branch %d: %s", b, exc.reason)
         return E_UNSPEC
+    # the fields every branch gets are written by index (no property call)
     br = C.Branch()
-    br.flags = C.BR_ACTIVE
-    br.state = fsm.S_CALLING if is_inv else fsm.S_TRYING
+    br[_B_FLAGS] = C.BR_ACTIVE
+    br[_B_STATE] = fsm.S_CALLING if is_inv else fsm.S_TRYING
     bflags = getb0flags(msg)
     if bflags:
         br.bflags = bflags
-    br.proto, br.port, br.sock = proto, port, sock_index(sock)
-    br.retr_iv = rt.timers.t1
+    br[_B_PROTO], br[_B_PORT], br[_B_SOCK] = proto, port, sock_index(sock)
+    br[_B_RETR_IV] = rt.timers.t1
     br.buffer, br.uri, br.dst_ip = data, msg.new_uri or msg.ruri, ip
     br.dst_uri, br.path = msg.dst_uri or "", msg.path_vec or ""
     t_now = now()
@@ -315,10 +320,10 @@ def _send_branch(msg, t, b, dest, is_inv, fr_ms, tc=None):
         retr_h = wheel.arm(t_now, retr_s, t[0], t[1], b, W.TK_RETR) \
             if retr_s else 0
         if retr_h:
-            br.retr_h, br.retr_due = retr_h, t_now + retr_s
+            br[_B_RETR_H], br[_B_RETR_DUE] = retr_h, t_now + retr_s
         fr_h = wheel.arm(t_now, fr_s, t[0], t[1], b, W.TK_FR)
         if fr_h:
-            br.fr_h, br.fr_due = fr_h, t_now + fr_s
+            br[_B_FR_H], br[_B_FR_DUE] = fr_h, t_now + fr_s
         try:
             idx = v.add_branch(br)
         except C.CellError as exc:

@@ -43,6 +43,7 @@ from openser_py.parser.hf import HDR_CSEQ, HDR_FROM, HDR_TO, HDR_VIA
 from openser_py.parser import methods as _methods
 
 __all__ = ["NOT_FOUND", "FOUND", "E2E_ACK", "Candidate", "request_key",
+           "lookup_key",
            "match_request", "match_cancel", "reply_ids", "reply_matches",
            "LOCAL_REPLY"]
 
@@ -76,6 +77,26 @@ def request_key(msg, local_totag=""):
         body(HDR_CSEQ), body(HDR_FROM), frm.tag or "", body(HDR_TO), to.uri,
         to.tag or "", msg.ruri, body(HDR_VIA)[via.start:via.end],
         via.branch or "", via.host, via.port, via.transport, local_totag)
+
+
+def lookup_key(msg):
+    """The key of a request that is only looked up, never stored (an ACK).
+
+    With an RFC 3261 branch only the fields :func:`match_request`'s 3261
+    comparisons read are filled in (the header bodies, To URI and R-URI
+    of the RFC 2543 comparisons are left empty); else it is
+    :func:`request_key`.  Same errors as :func:`request_key`.
+    """
+    via = msg.via1
+    if via is None or not has_cookie(via.branch):
+        return request_key(msg)
+    frm, to, cseq, callid = msg.from_, msg.to, msg.cseq, msg.callid
+    if frm is None or to is None or cseq is None or not callid:
+        raise ValueError("too few headers for transaction matching")
+    return MatchKey(
+        int(msg.method_id), msg.method, callid, cseq.num_str, "", "",
+        frm.tag or "", "", "", to.tag or "", "", "", via.branch, via.host,
+        via.port, via.transport, "")
 
 
 def _via_matching(t, m):

@@ -35,20 +35,30 @@ from openser_py.modules.tm import timer_wheel as W
 from openser_py.modules.tm.h_table import INSERTED, OOM, tm_hash
 from openser_py.modules.tm.t_cellio import disarm, put_on_wait, uas_dst_ip
 from openser_py.modules.tm.t_lookup import (E2E_ACK, FOUND, LOCAL_REPLY,
-                                            match_request, request_key)
+                                            lookup_key, match_request,
+                                            request_key)
+from openser_py.modules.tm.t_msgbuild import build_reply
+# at module level, not in the functions that send: an import statement
+# run per message costs some 7k instructions (t_reply does not import
+# this module, so there is no cycle)
+from openser_py.modules.tm.t_reply import send_uas
 from openser_py.modules.tm.t_state import (bind, bound, match_cfg, now, rt,
                                            sock_index, uas_dest)
 from openser_py.parser import msg_translator
 from openser_py.parser.errors import SipParseError
 from openser_py.parser.methods import METHOD_ACK, METHOD_INVITE
 
-__all__ = ["newtran", "make_cell", "post_script", "NEW", "RETRANS",
-           "ACK_E2E", "ACK_NONE", "EXISTS"]
+__all__ = ["newtran", "make_cell", "post_script", "retrans_found", "NEW",
+           "RETRANS", "ACK_E2E", "ACK_NONE", "EXISTS"]
 
 NEW, RETRANS, ACK_E2E, ACK_NONE, EXISTS = 1, 0, 2, 3, 4
 _ACK = int(METHOD_ACK)
 _GROWTH = 1536          # bytes reserved beyond the cell and one branch
 _INVITE = int(METHOD_INVITE)
+_I_METHOD_ID, _I_UAS_STATE, _I_UAS_PROTO, _I_UAS_PORT, _I_UAS_SOCK, \
+    _I_FLAGS, _I_CREATED = (C.HDR_I[n] for n in (
+        "method_id", "uas_state", "uas_proto", "uas_port", "uas_sock",
+        "flags", "created"))
 
 
 def _avp_seconds(name):
@@ -68,14 +78,15 @@ def make_cell(msg, key, flags=0):
     """
     # a new Cell holds zeros: fields that are usually 0 (no t_on_*, no
     # timer AVPs, no message flags, no AVPs) are written only when set
+    # (the fields every cell gets are written by index: no property call)
     c = C.Cell()
     c.match = key
-    c.method_id = method_id = int(msg.method_id)
+    c[_I_METHOD_ID] = method_id = int(msg.method_id)
     if method_id == _INVITE:
         flags |= C.T_IS_INVITE
-        c.uas_state = fsm.S_PROCEEDING
+        c[_I_UAS_STATE] = fsm.S_PROCEEDING
     else:
-        c.uas_state = fsm.S_TRYING
+        c[_I_UAS_STATE] = fsm.S_TRYING
     if msg.flags:
         c.msg_flags = msg.flags
     avps = usr_avp.get_avp_list()
@@ -87,8 +98,9 @@ def make_cell(msg, key, flags=0):
             else msg.buf
     finally:
         msg.new_uri = saved
-    c.uas_proto, c.dst_ip, c.uas_port = uas_dest(msg)
-    c.uas_sock = sock_index(msg.rcv.sock if msg.rcv is not None else None)
+    c[_I_UAS_PROTO], c.dst_ip, c[_I_UAS_PORT] = uas_dest(msg)
+    c[_I_UAS_SOCK] = sock_index(msg.rcv.sock if msg.rcv is not None
+                                else None)
     c.new_uri = msg.new_uri or ""
     c.dst_uri = msg.dst_uri or ""
     c.path = msg.path_vec or ""
@@ -106,8 +118,8 @@ def make_cell(msg, key, flags=0):
         if c.fr_inv_timeout:
             flags |= C.T_NOISY_CTIMER
     if flags:
-        c.flags = flags
-    c.created = now()
+        c[_I_FLAGS] = flags
+    c[_I_CREATED] = now()
     return c
 
 
@@ -130,8 +142,10 @@ def newtran(msg, relay_flags=0, reply_100=False):
     if rt.table is None:
         LM_ERR("tm is not initialised")
         return -1, None
+    is_ack = msg.method_id == _ACK
     try:
-        key = request_key(msg)
+        # an ACK is only looked up: no cell is made of its key
+        key = lookup_key(msg) if is_ack else request_key(msg)
     except (SipParseError, ValueError) as exc:
         LM_ERR("cannot build the transaction key: %s", exc)
         return -2, None
@@ -139,7 +153,7 @@ def newtran(msg, relay_flags=0, reply_100=False):
     matcher = functools.partial(match_request, key, **match_cfg())
     new_value = cell = r100 = None
     room = 0
-    if key.method_id != _ACK:
+    if not is_ack:
         try:
             cell = make_cell(msg, key, relay_flags)
             if reply_100 and cell.flags & C.T_IS_INVITE:
@@ -165,14 +179,12 @@ def newtran(msg, relay_flags=0, reply_100=False):
             msg.ctx["tm.fresh"] = None
             t_hooks.new_transaction(t, cell, msg)
         if r100 is not None:
-            from openser_py.modules.tm.t_reply import send_uas
             send_uas((cell.uas_proto, cell.dst_ip, cell.uas_port,
                       cell.uas_sock), r100)
         return NEW, t
     if res == FOUND:
         label, resend = out
         if resend is not None:              # the last reply, again
-            from openser_py.modules.tm.t_reply import send_uas
             send_uas(*resend)
         return RETRANS, (h, label)
     if res == E2E_ACK:
@@ -188,12 +200,21 @@ def newtran(msg, relay_flags=0, reply_100=False):
 
 
 def _reply_100(msg):
-    from openser_py.modules.tm.t_msgbuild import build_reply
     try:
         return build_reply(msg, 100, "Giving a try", rt.tagger)
     except SipParseError as exc:
         LM_ERR("cannot build the 100 reply: %s", exc.reason)
         return None
+
+
+def retrans_found(msg, res, v):
+    """``lookup_request``'s ``found`` for a request that is not an ACK
+    (``t_check_trans``; bind ``msg`` with ``functools.partial``).
+
+    Under the bucket lock: ``(label, x)``, x the ``(destination, bytes)``
+    of the last reply to resend, or None.
+    """
+    return v.label, _retrans_locked(msg, v)
 
 
 def _found_locked(msg, res, v):
