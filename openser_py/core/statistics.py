@@ -68,7 +68,8 @@ class StatVar:
 
 
 _groups = {}      # group -> {lower name -> StatVar}
-_generation = 0   # bumped by reset_registry (see generation())
+_generation = 0   # bumped by reset_registry (see generation()); per-reply
+                  # code (tm's t_stats.inc) compares it directly: no call
 _order = []       # registration order of (group, StatVar)
 _table = None
 

@@ -71,6 +71,7 @@ H_ON_REPLY, H_TMCB_TYPES = _HIDX["on_reply"], _HIDX["tmcb_types"]
 H_FR_INV_TIMEOUT = _HIDX["fr_inv_timeout"]
 #: status and flags, the first two fields of a branch record
 _BR_HEAD = struct.Struct("<HB")
+_BR_HEAD_SIZE = _BR_HEAD.size
 assert _BOFF["status"][1] == 0 and _BOFF["flags"][1] == 2
 
 
@@ -110,6 +111,16 @@ class CellView:
     def branch_head(self, b):
         """``(status, flags)`` of branch ``b`` in one read."""
         return _BR_HEAD.unpack_from(self._mm, self.vo + _HSIZE + b * _BSIZE)
+
+    def branch_heads(self):
+        """The raw ``(status, flags)`` records of every branch, as bytes
+        (hashable: a cache key for what depends only on them)."""
+        mm, base = self._mm, self.vo + _HSIZE
+        n = mm[self.vo + _NRB]
+        if n == 1:
+            return mm[base:base + _BR_HEAD_SIZE]
+        return b"".join([mm[o:o + _BR_HEAD_SIZE]
+                         for o in range(base, base + n * _BSIZE, _BSIZE)])
 
     def bget(self, b, name):
         """Field ``name`` of branch ``b``."""
@@ -253,6 +264,20 @@ class CellView:
             hst.pack_into(mm, base + hoff, 0)
             dst.pack_into(mm, base + doff, 0.0)
         return handle
+
+    def take_timers(self, kinds, branch=0):
+        """:meth:`take_timer` of each timer kind in ``kinds`` (of
+        ``branch``); the list of the handles that were armed."""
+        mm, out = self._mm, []
+        for kind in kinds:
+            hst, hoff, dst, doff, per_branch = _TOFF[kind]
+            base = self.vo + branch * _BSIZE if per_branch else self.vo
+            handle = hst.unpack_from(mm, base + hoff)[0]
+            if handle:
+                hst.pack_into(mm, base + hoff, 0)
+                dst.pack_into(mm, base + doff, 0.0)
+                out.append(handle)
+        return out
 
     def set_timer(self, kind, branch, handle, due):
         """Store (or clear with 0, 0.0) the handle of timer ``kind``."""

@@ -87,19 +87,23 @@ def arm(v, kind, b, delay, now):
 
 def put_on_wait(v, now):
     """Completed: stop the UAS timers and start the wait timer."""
-    disarm(v, W.TK_UAS_RETR)
-    disarm(v, W.TK_UAS_FR)
+    for handle in v.take_timers(_UAS_TIMERS):
+        rt.wheel.disarm(handle)
     v.or_flags(C.T_ON_WAIT)
     return arm(v, W.TK_WAIT, 0, rt.timers.wt / 1000.0, now)
 
 
 def stop_branch_timers(v, b, cancel_too=False):
     """Stop retransmission and FR of branch ``b`` (and its CANCEL's)."""
-    disarm(v, W.TK_RETR, b)
-    disarm(v, W.TK_FR, b)
-    if cancel_too:
-        disarm(v, W.TK_CRETR, b)
-        disarm(v, W.TK_CFR, b)
+    for handle in v.take_timers(_BRANCH_TIMERS_ALL if cancel_too
+                                else _BRANCH_TIMERS, b):
+        rt.wheel.disarm(handle)
+
+
+# the timers put_on_wait / stop_branch_timers stop, each taken in one call
+_UAS_TIMERS = (W.TK_UAS_RETR, W.TK_UAS_FR)
+_BRANCH_TIMERS = (W.TK_RETR, W.TK_FR)
+_BRANCH_TIMERS_ALL = _BRANCH_TIMERS + (W.TK_CRETR, W.TK_CFR)
 
 
 def branch_states(v):

@@ -67,8 +67,8 @@ from openser_py.modules.tm.t_cellio import (BR_BUFFER, BR_DST_IP, arm,
                                             uas_dst_ip)
 from openser_py.modules.tm.t_lookup import LOCAL_REPLY, reply_ids
 from openser_py.modules.tm.t_msgbuild import build_ack, build_reply
-from openser_py.modules.tm.t_pick import (RPS_PICKED, BranchState,
-                                          Snapshot, cancel_plan, should_relay)
+from openser_py.modules.tm.t_pick import (RPS_PICKED, Snapshot,
+                                          cancel_plan, should_relay)
 from openser_py.modules.tm.t_state import (now, rt, run_nested,
                                            sock_by_index)
 from openser_py.parser import msg_translator
@@ -223,8 +223,8 @@ def reply_received(msg):
             except SipParseError:
                 data = None
         if data is not None or code <= 100:
-            locked = functools.partial(_fast_locked, b=b, code=code, msg=msg,
-                                       t_now=now(), data=data)
+            locked = functools.partial(_fast_locked, b, code, msg, now(),
+                                       data)
     try:
         res = table.lookup_reply(h, label, b, mid, msg.method, locked)
     except Exception as exc:  # noqa: BLE001 - nothing is referenced
@@ -250,8 +250,10 @@ def reply_received(msg):
     return 0
 
 
-def _fast_locked(v, b, code, msg, t_now, data):
-    """Under the lock: the whole fast path, or a reference for the slow one."""
+def _fast_locked(b, code, msg, t_now, data, v):
+    """Under the lock: the whole fast path, or a reference for the slow one
+    (``v`` last: the arguments before it are bound positionally, which is
+    cheaper than by keyword)."""
     h = v.header()
     flags = h[H_FLAGS]
     if (flags & C.T_IS_LOCAL or h[H_ON_REPLY] or h[H_TMCB_TYPES]
@@ -348,6 +350,35 @@ def decide(t, b, code, msg, t_now):
     _after_decide(t, b, code, msg, r)
 
 
+# t_pick.should_relay is a pure function of the snapshot, the branch and
+# the code, and the same few inputs come back on every call (a 180, then a
+# 200, on a one-branch transaction): its decisions are kept, keyed by
+# everything the snapshot is made of (the branches as their raw status and
+# flags records).  Decisions are immutable, so they can be shared.
+_DECISIONS = {}
+_DECISIONS_MAX = 1024
+_SNAP_FLAGS = C.T_IS_INVITE | C.T_CANCELED
+
+
+def _decision(v, h, b, code):
+    """``should_relay`` for reply ``code`` on branch ``b`` of the viewed
+    cell (``h``: its header), computed once per distinct input."""
+    flags = h[H_FLAGS]
+    key = (flags & _SNAP_FLAGS, h[H_UAS_STATUS], h[H_METHOD_ID],
+           h[H_FIRST_BRANCH], v.branch_heads(), b, code)
+    d = _DECISIONS.get(key)
+    if d is None:
+        snap = Snapshot(bool(flags & C.T_IS_INVITE), h[H_UAS_STATUS],
+                        h[H_METHOD_ID] == _CANCEL,
+                        bool(flags & C.T_CANCELED), h[H_FIRST_BRANCH],
+                        branch_states(v))
+        d = should_relay(snap, b, code)
+        if len(_DECISIONS) >= _DECISIONS_MAX:
+            _DECISIONS.clear()
+        _DECISIONS[key] = d
+    return d
+
+
 def _decide_locked(v, b, code, msg, t_now, data=None, h=None):
     """The critical section of :func:`decide` (inside ``table.edit``).
 
@@ -373,7 +404,8 @@ def _decide_locked(v, b, code, msg, t_now, data=None, h=None):
         h = v.header()
     flags = h[H_FLAGS]
     is_inv = bool(flags & C.T_IS_INVITE)
-    brf = v.bget(b, "flags") | C.BR_RECEIVED
+    last, brf = v.branch_head(b)
+    brf |= C.BR_RECEIVED
     if msg is None:
         brf |= C.BR_FAKED
     elif code < 200 and brf & C.BR_TO_CANCEL:
@@ -381,22 +413,17 @@ def _decide_locked(v, b, code, msg, t_now, data=None, h=None):
         # this is the serialisation point, the CANCEL goes out now
         brf &= ~C.BR_TO_CANCEL
         send_bm = 1 << b
-    states = branch_states(v)
     uas_status = h[H_UAS_STATUS]
-    snap = Snapshot(is_inv, uas_status, h[H_METHOD_ID] == _CANCEL,
-                    bool(flags & C.T_CANCELED), h[H_FIRST_BRANCH], states)
-    last = states[b].status
-    d = should_relay(snap, b, code)
+    d = _decision(v, h, b, code)
     if d.branch_status is not None:
         v.bset(b, "status", d.branch_status)
         v.bset(b, "state", fsm.S_PROCEEDING if code < 200 else
                fsm.S_ACCEPTED if is_inv and code < 300 else
                fsm.S_COMPLETED)
-        st = states[b]
-        states[b] = BranchState(d.branch_status, st.active, st.canceled)
     if d.no_new_branches:
         v.or_flags(C.T_NO_NEW_BRANCHES)
     if d.cancel_bm:
+        states = branch_states(v)           # with this branch's new status
         sbm, fake_bm = cancel_plan(states, d.cancel_bm)
         send_bm |= sbm
         for i in range(len(states)):

@@ -1,8 +1,10 @@
 """Statistics of the ``tm`` module (reference §12, OpenSER ``t_stats.c``).
 
-Counters are looked up at run time (``statistics.get_stat``) so a registry
-reset after loading is honoured, as in the sl module; ``enable_stats=0``
-stops every update.  What is counted where:
+Counters are looked up by name once per statistics registry and kept
+(:data:`_bound`, dropped when ``statistics.generation()`` changes), so a
+registry reset after loading is honoured, as in the sl module, without a
+name lookup on every reply; ``enable_stats=0`` stops every update.  What
+is counted where:
 
 * ``UAS_transactions``: a request created a transaction (t_newtran /
   t_relay); ``UAC_transactions``: a locally originated one (none yet: no
@@ -51,12 +53,34 @@ STAT_EXPORTS = (
 )
 
 
+# The StatVars already looked up, {name: StatVar}, valid while the
+# registry generation is _bound_gen; a name not registered yet is not kept.
+_bound = {}
+_bound_gen = None
+
+
+def _bind(name):
+    """The StatVar of ``name`` (None if not registered), remembered."""
+    global _bound_gen
+    gen = statistics.generation()
+    if gen != _bound_gen:
+        _bound.clear()
+        _bound_gen = gen
+    var = statistics.get_stat(name, GROUP)
+    if var is not None:
+        _bound[name] = var
+    return var
+
+
 def inc(name):
     """Count one ``name`` event (when statistics are enabled)."""
     if cfg.enabled:
-        var = statistics.get_stat(name, GROUP)
-        if var is not None:
-            var.inc()
+        var = _bound.get(name)
+        if var is None or _bound_gen != statistics._generation:
+            var = _bind(name)
+            if var is None:
+                return
+        var.inc()
 
 
 def completed(code):
