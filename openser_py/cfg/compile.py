@@ -27,7 +27,7 @@ from openser_py.core.exports import (ALL_ROUTES, BRANCH_ROUTE, ERROR_ROUTE,
                                      FAILURE_ROUTE, FixupError, ONREPLY_ROUTE,
                                      REQUEST_ROUTE, ROUTE_TYPE_NAMES)
 from openser_py.core.pvar import PvError, parse_pv_spec
-from openser_py.core.route import RouteReturn, ScriptExit
+from openser_py.core.route import RouteReturn, ScriptDrop, ScriptExit
 from openser_py.core.script_state import state
 from openser_py.parser.errors import SipParseError
 
@@ -208,7 +208,7 @@ class Compiler:
 
     def _stmt_Drop(self, node):
         def do_drop(msg):
-            raise ScriptExit(drop=True)
+            raise ScriptDrop()
         return do_drop
 
     def _stmt_Return(self, node):
@@ -257,11 +257,21 @@ class Compiler:
             return lambda msg: False
 
     def _stmt_If(self, node):
-        cond = self._safe_cond(node.cond)
-        if self.tracer is not None:
-            cond = self.tracer.wrap_cond(node.cond, cond)
+        test = None
+        if self.tracer is None:
+            try:
+                test = self.expr.call_test(node.cond)
+            except ExprError as exc:
+                self.error(exc.coord, exc.message)
+                test = (lambda msg: -1), False      # false, as _safe_cond
+        if test is None:
+            cond = self._safe_cond(node.cond)
+            if self.tracer is not None:
+                cond = self.tracer.wrap_cond(node.cond, cond)
         then = self._branch(node.iftrue)
         other = self._branch(node.iffalse) if node.iffalse is not None else None
+        if test is not None:
+            return _if_call(test[0], test[1], then, other)
 
         def do_if(msg):
             if cond(msg):
@@ -477,6 +487,21 @@ def _case_matcher(value_node):
     def match_str(value):
         return isinstance(value, str) and value.lower() == want
     return match_str
+
+
+def _if_call(call, negated, then, other):
+    """``if (f(...))`` / ``if (!f(...))``: the call site's value is tested
+    here, without a condition closure (see ``ExprCompiler.call_test``)."""
+    def do_if_call(msg):
+        if (call(msg) > 0) is not negated:
+            ret = then(msg)
+        elif other is not None:
+            ret = other(msg)
+        else:
+            return 1
+        state.retcode = ret
+        return ret
+    return do_if_call
 
 
 def _sequence(fns):

@@ -18,6 +18,7 @@ OpenSER 1.3's (reference §1.6, §1.7):
   script: the call raises ScriptExit).
 """
 import ipaddress
+import operator
 
 from openser_py.cfg import ast
 from openser_py.core.posix_re import PosixReError, compile_ere
@@ -63,8 +64,8 @@ def _const_text(node):
 
 # --- message operands ----------------------------------------------------
 
-def _get_method(msg):
-    return msg.method
+# a C getter: no Python frame for the most common test of a script
+_get_method = operator.attrgetter("method")
 
 
 def _get_uri(msg):
@@ -136,6 +137,22 @@ def _str_cmp(op, const):
     return lambda v: v is not None and cmp(v.lower(), low)
 
 
+def _str_eq(get, const, equal):
+    """``attr == "const"`` (*equal*) or ``!=``: as :func:`_str_cmp`, with
+    the getter called in the same frame (``method == "INVITE"``...)."""
+    low = const.lower()
+    if equal:
+        def str_eq(msg):
+            v = get(msg)
+            return v is not None and v.lower() == low
+        return str_eq
+
+    def str_ne(msg):
+        v = get(msg)
+        return v is None or v.lower() != low
+    return str_ne
+
+
 def _regex_cmp(op, rx):
     search = rx.search
     if op == "=~":
@@ -161,6 +178,17 @@ class ExprCompiler:
             raise ExprError("unsupported condition %s" % type(node).__name__,
                             node.coord)
         return meth(node)
+
+    def call_test(self, node):
+        """``(call, negated)`` when condition *node* is ``f(...)`` or
+        ``!f(...)``, else None; the ``if`` then tests ``call(msg) > 0``
+        itself (one closure less per test)."""
+        negated = isinstance(node, ast.UnaryOp) and node.op == "!"
+        if negated:
+            node = node.operand
+        if not isinstance(node, ast.Call):
+            return None
+        return self.ctx.call(node), negated
 
     def _cond_Call(self, node):
         call = self.ctx.call(node)
@@ -239,6 +267,8 @@ class ExprCompiler:
             raise ExprError("bad right operand for %s" % name, right.coord)
         if op in ("=~", "!~"):
             pred = _regex_cmp(op, compile_regex(text, right.coord))
+        elif op in ("==", "!="):
+            return _str_eq(get, text, op == "==")
         else:
             pred = _str_cmp(op, text)
         return lambda msg: pred(get(msg))

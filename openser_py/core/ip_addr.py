@@ -66,7 +66,8 @@ class ReceiveInfo:
         self.dst_ip = dst_ip
         self.dst_port = dst_port
         self.proto = proto
-        self.af = af_of(src_ip)
+        # af_of() written out: one of these is made for every message
+        self.af = AF_INET6 if ":" in src_ip else AF_INET
         self.sock = sock
 
     @property

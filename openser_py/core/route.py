@@ -9,8 +9,9 @@ OpenSER's ``rlist``/``onreply_rlist``/``failure_rlist``/``branch_rlist``.
 
 Flow control uses three exceptions, all raised and caught inside the engine:
 
-* :class:`ScriptExit` -- ``exit``, ``drop``, or a module function returning
-  0: unwinds every nested ``route()`` up to :func:`run_top_route`.
+* :class:`ScriptExit` -- ``exit``, ``drop`` (its subclass
+  :class:`ScriptDrop`), or a module function returning 0: unwinds every
+  nested ``route()`` up to :func:`run_top_route`.
 * :class:`RouteReturn` -- ``return(n)``: leaves the current route block; the
   ``route(N)`` call site turns it into the value ``n``.
 * nothing for ``break``: switch bodies are compiled so that a case ending
@@ -21,6 +22,7 @@ can never swallow them.  A module function raising an exception is logged with t
 its call and counts as -1: a worker never dies because of script code.
 """
 from openser_py.core import dset, usr_avp
+from openser_py.core.dset import Q_UNSPECIFIED
 from openser_py.core.exports import (BRANCH_ROUTE, ERROR_ROUTE, FAILURE_ROUTE,
                                      ONREPLY_ROUTE, REQUEST_ROUTE)
 from openser_py.core.script_state import state
@@ -38,11 +40,15 @@ DROP_R_F = 4
 
 
 class ScriptExit(BaseException):
-    """``exit``/``drop`` (``drop`` is True for the latter)."""
+    """``exit`` (and ``drop``: :class:`ScriptDrop`, ``drop`` True)."""
 
-    def __init__(self, drop=False):
-        super().__init__()
-        self.drop = drop
+    drop = False        # a class attribute: no __init__ to run per exit
+
+
+class ScriptDrop(ScriptExit):
+    """``drop``."""
+
+    drop = True
 
 
 class RouteReturn(BaseException):
@@ -101,9 +107,18 @@ def run_top_route(fn, route_type, msg, route_name=None):
 
 
 def reset_msg_context():
-    """Forget per-message script context: branches and AVPs (new message)."""
-    dset.clear_branches()
-    usr_avp.reset_avps()
+    """Forget per-message script context: branches and AVPs (new message).
+
+    ``dset.clear_branches()`` and ``usr_avp.reset_avps()`` written out
+    (three calls less): it runs for every message.
+    """
+    branches = dset._branches
+    if branches:
+        del branches[:]
+    dset._ruri_q = Q_UNSPECIFIED
+    avps = usr_avp._global_list
+    usr_avp._crt_list = avps
+    avps._by_key.clear()
 
 
 # -- route references made by fixups (t_on_failure("3") ...) ----------------

@@ -76,48 +76,61 @@ def _added(cbs, func):
     return cbs + (func,)
 
 
-def _exec_pre(cbs, msg):
-    for func in cbs:
+def _pre_failed(func, exc):
+    LM_ERR("pre-script callback %r failed: %s: %s", func,
+           type(exc).__name__, exc)
+
+
+def _post_failed(func, exc):
+    LM_ERR("post-script callback %r failed: %s: %s", func,
+           type(exc).__name__, exc)
+
+
+# The four exec_* functions run for every message: each holds its loop
+# itself (no helper frame) and costs one call when its list is empty.
+
+def exec_pre_req_cb(msg):
+    """Run the pre-script request callbacks; False = drop the request."""
+    for func in _pre_req:
         try:
             ret = func(msg)
         except Exception as exc:  # noqa: BLE001 - a module bug never drops
-            LM_ERR("pre-script callback %r failed: %s: %s", func,
-                   type(exc).__name__, exc)
+            _pre_failed(func, exc)
             continue
         if ret is not None and not ret:
             return False
     return True
 
 
-def _exec_post(cbs, msg):
-    for func in cbs:
+def exec_post_req_cb(msg):
+    """Run the post-script request callbacks."""
+    for func in _post_req:
         try:
             func(msg)
         except Exception as exc:  # noqa: BLE001
-            LM_ERR("post-script callback %r failed: %s: %s", func,
-                   type(exc).__name__, exc)
-
-
-def exec_pre_req_cb(msg):
-    """Run the pre-script request callbacks; False = drop the request."""
-    return _exec_pre(_pre_req, msg) if _pre_req else True
-
-
-def exec_post_req_cb(msg):
-    """Run the post-script request callbacks."""
-    if _post_req:
-        _exec_post(_post_req, msg)
+            _post_failed(func, exc)
 
 
 def exec_pre_rpl_cb(msg):
     """Run the pre-script reply callbacks; False = drop the reply."""
-    return _exec_pre(_pre_rpl, msg) if _pre_rpl else True
+    for func in _pre_rpl:
+        try:
+            ret = func(msg)
+        except Exception as exc:  # noqa: BLE001 - a module bug never drops
+            _pre_failed(func, exc)
+            continue
+        if ret is not None and not ret:
+            return False
+    return True
 
 
 def exec_post_rpl_cb(msg):
     """Run the post-script reply callbacks."""
-    if _post_rpl:
-        _exec_post(_post_rpl, msg)
+    for func in _post_rpl:
+        try:
+            func(msg)
+        except Exception as exc:  # noqa: BLE001
+            _post_failed(func, exc)
 
 
 def has_callbacks(flags):

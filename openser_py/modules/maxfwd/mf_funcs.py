@@ -135,24 +135,44 @@ def _decrement(msg, start, width, value):
 
 
 def process_maxfwd_header(msg, limit):
-    """``mf_process_maxfwd_header``: see the module docstring (2/1/-1/-2)."""
-    st = _state(msg)
+    """``mf_process_maxfwd_header``: see the module docstring (2/1/-1/-2).
+
+    Runs for every request: :func:`_state`, :func:`_received`,
+    :func:`str2s` and :func:`_decrement` are written out here.
+    """
+    ctx = msg.ctx
+    st = ctx.get(_CTX_KEY)
     if st is not None and st.lump is not None and st.lump.length == 0:
         add_maxfwd_header(msg, limit)     # called again: rewrite our header
         return 2
-    span, value = _received(msg)
-    if value == MF_ABSENT:
+    off = msg.hdr_offsets(_HDR_MAXFWD)      # no HdrField needed
+    if off is None:
         add_maxfwd_header(msg, limit)
         return 2
-    if value == MF_ERROR:
+    body = off[3]
+    if not (0 < len(body) <= 5 and body.isdigit() and body.isascii()) \
+            or int(body) > 0xFFFF:                  # str2s() is None
+        LM_ERR("unable to parse the max forwards number %r", body)
         return -2
+    value = int(body)
     if value == 0:
         return -1
     max_limit = cfg.max_limit
     if value > max_limit:
         LM_DBG("value %d decreased to %d", value, max_limit)
         value = max_limit + 1
-    _decrement(msg, span[0], len(span[1]), value)
+    value -= 1
+    width = len(body)
+    text = str(value).rjust(width)
+    if st is None:
+        st = ctx[_CTX_KEY] = _MfState()
+    if st.lump is not None:
+        st.lump.after[:] = [text]
+    else:
+        start = off[2]
+        st.lump = data_lump.delete(msg, start, start + width) \
+            .insert_after(text)
+    st.value = value
     return 1
 
 
