@@ -13,8 +13,8 @@ Layout: the foundations (``h_table``, ``cell``, ``cell_view``,
 ``t_reply`` (reply processing, local replies), ``t_failure`` (failure
 route, best reply), ``t_timer`` (timer process), ``t_hooks`` (tm
 callbacks), ``t_uac`` (local requests), ``t_mi`` (MI commands),
-``t_stats``, ``t_funcs`` (script functions, PVs), ``api``.  This file
-holds the exports only.
+``t_stats``, ``t_funcs`` (script functions, PVs), ``t_write``
+(t_write_req / t_write_unix), ``api``.  This file holds the exports only.
 """
 from openser_py.core.exports import (BRANCH_ROUTE, FAILURE_ROUTE, INT_PARAM,
                                      ONREPLY_ROUTE, REQUEST_ROUTE, STR_PARAM,
@@ -22,6 +22,7 @@ from openser_py.core.exports import (BRANCH_ROUTE, FAILURE_ROUTE, INT_PARAM,
                                      ModuleExports, ParamExport, PvExport)
 from openser_py.mi.tree import MI_ASYNC_RPL_FLAG, MI_NO_INPUT_FLAG
 from openser_py.modules.tm import api, t_funcs as F, t_hooks, t_mi, t_stats
+from openser_py.modules.tm import t_write as TW
 
 
 class cfg:
@@ -47,11 +48,18 @@ class cfg:
 
 
 def set_tw_append(vtype, value):
-    """``modparam("tm", "tw_append", "name:elem;elem...")`` (repeatable)."""
-    name, sep, elems = value.partition(":")
-    if not sep or not name.strip() or not elems.strip():
+    """``modparam("tm", "tw_append", "name:elem;elem...")`` (repeatable).
+
+    The syntax and duplicate names are checked here; the elements'
+    pseudo-variables by ``mod_init`` and the t_write fixups.
+    """
+    from openser_py.core.dprint import LM_ERR
+    defined = TW.definitions()
+    try:
+        defined.append(TW.check_tw_append(value, defined))
+    except ValueError as exc:
+        LM_ERR("tw_append: %s", exc)
         return -1
-    cfg.tw_append.append((name.strip(), elems.strip()))
     return 0
 
 
@@ -72,6 +80,8 @@ def mod_init():
         if all(t.func is not func for t in timer.timers()):
             timer.register_utimer(func, param, interval_ms, name)
 
+    if TW.check_definitions() < 0:
+        return -1
     t_stats.cfg.enabled = cfg.enable_stats
     t_hooks.sync_generation()
     t_hooks.declare(t_mi.mi_uac_dlg_hdl)
@@ -117,6 +127,22 @@ _RELAY_DOC = (
     "returned, else -1 generic, -2 bad message, -3 no destination "
     "(cancelled, after a 6xx, no branch), -4 unresolvable, -5 "
     "blacklisted, -6 send failed. ")
+_WRITE_DOC = (
+    "Pass the request to an external application (voicemail, media "
+    "server), which answers later with the MI command t_reply: the "
+    "transaction must exist (t_newtran or t_relay). 20 lines, each ended "
+    "by LF: version 0.3, sip_request.<action>, method, R-URI user, host, "
+    "receiving address, its port (\".\" for 5060), R-URI, the URI for "
+    "later requests (Contact, From, or a strict first Record-Route), "
+    "From, To, Call-ID, From tag, To tag, CSeq number, hash:label, route "
+    "set, next hop (\".\" when none), \"P-MsgFlags: <core flags in "
+    "reverse hex>\" plus the tw_append \"<title>: <value>\" lines "
+    "(null values skipped) and \".\", the body for INVITE or when the "
+    "append holds $rb (else \".\"). The lines are %s. Then a branch "
+    "sent nowhere waits for the answer: if none comes within fr_timer a "
+    "408 goes upstream (failure route included). The second parameter "
+    "is the action, optionally \"/\" and a tw_append name. Returns 1, "
+    "or -1 on any error. ")
 _FLAGS_DOC = ("Flags (decimal or 0x hex): 0x01 no automatic 100 for "
               "INVITE, 0x02 no automatic error reply, 0x04 no DNS "
               "failover. ")
@@ -206,6 +232,16 @@ exports = ModuleExports(
              "\"last\": true if the last (winning) reply was generated "
              "locally (t_reply, timeout, cancellation); \"all\": and "
              "no branch ever received a real reply.", ("all|last",)),
+        _cmd("t_write_req", TW.w_t_write_req, 2, TW.fixup_t_write,
+             _REQ | _FAIL | _BR, _WRITE_DOC % (
+                 "written to the FIFO file (opened non-blocking, one "
+                 "write; an error if nobody reads it)"),
+             ("fifo", "action[/append]")),
+        _cmd("t_write_unix", TW.w_t_write_unix, 2, TW.fixup_t_write,
+             _REQ | _FAIL | _BR, _WRITE_DOC % (
+                 "sent as one datagram to the unix socket, waiting at "
+                 "most unix_tx_timeout seconds while its queue is full"),
+             ("unix socket", "action[/append]")),
         _cmd("load_tm", api.load_tm, 0, None, 0,
              "Internal: return the tm API."),
     ),
@@ -247,7 +283,10 @@ exports = ModuleExports(
         ParamExport("tw_append", STR_PARAM | USE_FUNC_PARAM, set_tw_append,
                     doc="Extra information t_write_req/t_write_unix append: "
                     "\"name:element;element...\" (may be set several "
-                    "times)."),
+                    "times; names are case-insensitive and unique), "
+                    "element = title=pseudo-variable (a line \"title: "
+                    "value\", none for a null value) or $rb alone (pass "
+                    "the body whatever the method)."),
         _int("pass_provisional_replies", "If 1, provisional replies are "
              "passed to t_write applications too."),
         _int("syn_branch", "If 1, the Via branch carries the transaction "

@@ -119,7 +119,9 @@ def _handle(t, picked, code):
                 LM_ERR("cannot re-parse the stored request: %s", exc.reason)
                 req = None
             if req is not None:
-                req.new_uri = bdata[BR_URI]
+                # a blind branch (t_write_*) has no URI: $ru is then the
+                # stored request's, as OpenSER's empty uac->uri gives
+                req.new_uri = bdata[BR_URI] or None
                 setb0flags(req, bflags)
                 if tc is not None:
                     _failure_callbacks(tc, req, bdata[BR_REPLY], local, code)
