@@ -13,9 +13,9 @@ Hot path notes (CPython 3.11; see benchmarks/bench_parser.py):
   ``str.find``; ``index.index_head`` builds it (in C when
   ``_speedups`` is built) and ``_parse`` reuses it when the fast path
   does not apply;
-* ``__init__`` inlines the common case (a request with CRLF line ends,
-  only known header-name spellings, one Content-Length) and hands
-  anything else to the general ``_parse``;
+* ``__init__`` inlines the common case (a request or a reply with a
+  plain first line, CRLF line ends, only known header-name spellings,
+  one Content-Length) and hands anything else to the general ``_parse``;
 * parsed values are cached per header index in the list ``_vals``
   (derived values such as ``vias`` or ``contacts`` in the dict
   ``_cache``, created on first use); the hot accessors inline the
@@ -185,9 +185,10 @@ class SipMsg:
         self.flags = self.id = 0
         try:
             # The fast path, inlined: a request with a known method and a
-            # plain R-URI, CRLF line ends, only known header-name
-            # spellings.  Anything else goes to the general ``_parse``
-            # (which reuses the header index when there is one).
+            # plain R-URI or a reply with a plain Status-Line, CRLF line
+            # ends, only known header-name spellings.  Anything else goes
+            # to the general ``_parse`` (which reuses the header index
+            # when there is one).
             idx = (_index_head(buf) if buf.__class__ is bytes
                    and len(buf) <= MAX_MSG_SIZE else None)
             if idx is not None:
@@ -207,9 +208,24 @@ class SipMsg:
                     self.ruri = ruri
                     self.ruri_start = start = len(method) + 1
                     self.ruri_end = start + len(ruri)
-                    self.version = "SIP/2.0"
                     self.status = 0
                     self.reason = ""
+                elif (first[:8] == "SIP/2.0 " and first[11:12] == " "
+                        and first[-1:] == "\r"
+                        # latin-1 decimals are 0-9 only
+                        and (code := first[8:11]).isdecimal()
+                        and "100" <= code < "700"):
+                    # parse_fline's Status-Line checks; the method comes
+                    # from CSeq once the headers are indexed
+                    self.is_request = False
+                    self.method = self.ruri = ""
+                    self.method_id = self.ruri_start = self.ruri_end = 0
+                    self.status = int(code)
+                    self.reason = first[12:-1]
+                else:
+                    sp = None
+                if sp is not None:
+                    self.version = "SIP/2.0"
                     self.hdr_text = text
                     self.first_line_end = len(first) + 1
                     if UNKNOWN_CODE in types:   # or folding
@@ -235,6 +251,10 @@ class SipMsg:
                                     self.buf = buf
                                     self.body_offset = body_off
                                     self.body = buf[body_off:]
+                                    if (not self.is_request
+                                            and _CSEQ_C in types):
+                                        self._reply_method(
+                                            types.find(_CSEQ_C))
                                     return
                         self._frame(buf, body_off, stream)
                         return
@@ -342,10 +362,24 @@ class SipMsg:
         self.body_offset = body_off
         self.body = buf[body_off:]
         if not self.is_request and _CSEQ_C in types:
-            # replies take their method from CSeq (as OpenSER does)
-            cs = self._hdr(types.find(_CSEQ_C), parse_cseq)
-            self.method = cs.method
-            self.method_id = METHOD_IDS.get(cs.method, METHOD_OTHER)
+            self._reply_method(types.find(_CSEQ_C))
+
+    def _reply_method(self, i):
+        """Replies take their method from CSeq (header ``i``), as OpenSER
+        does; the CSeq value is parsed and cached on the way."""
+        num, _, method = self._parts[i][2].strip(WS).partition(" ")
+        mid = METHOD_IDS.get(method)
+        if mid is not None and num.isdecimal() and len(num) < 10:
+            # parse_cseq's fast path inlined (no HdrField exists yet)
+            cs = FastCSeq()
+            cs.num_str = num
+            cs.method = method
+            self._vals[i] = cs
+        else:
+            cs = self._hdr(i, parse_cseq)
+            mid = METHOD_IDS.get(cs.method, METHOD_OTHER)
+        self.method = cs.method
+        self.method_id = mid
 
     # -- header fields --------------------------------------------------
 

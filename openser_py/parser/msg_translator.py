@@ -5,6 +5,8 @@ locally generated replies (OpenSER ``msg_translator.c``, reference §17).
   rewrite (``msg.new_uri``), our Via on top, ``;received=``/``;rport=`` on
   the received first Via, the recorded lumps, Content-Length fixed only if
   the body changed.  An unmodified message comes back byte-identical.
+  Lumps that neither overlap nor reach the body (maxfwd, record_route,
+  loose_route) are written in order by ``_splice``, without a ``Plan``.
 * :func:`build_res_buf` -- a received reply as it is relayed: first Via
   removed (only the first via-parm when the field holds several).
 * :func:`build_local_reply` -- a reply generated for a request (sl, tm,
@@ -45,6 +47,7 @@ _TO = HdrType.TO
 _COPIED = frozenset((HdrType.FROM, HdrType.CALLID, HdrType.CSEQ))
 _REPLY_TYPES = (HdrType.FROM, HdrType.TO, HdrType.CALLID, HdrType.CSEQ)
 _START = attrgetter("start")
+_LUMP_ORDER = attrgetter("offset", "seq")
 _VIA_C, _TO_C = chr(_VIA), chr(_TO)
 _WANTED = frozenset(chr(t) for t in (_VIA,) + _REPLY_TYPES)
 _WANTED_RR = _WANTED | {chr(_RR)}
@@ -322,8 +325,46 @@ def build_req_buf(msg, via=None, extra_via_params="", force_rport=False,
         if msg.rcv is not None and pos is not None:
             received, rport = via_received_params(msg, force_rport)
             lumps.extend(data_lump.via_param_lumps(msg, received, rport))
+    if msg._clen is not None or proto not in _STREAM:
+        # Content-Length needs no work unless the body changes
+        out = _splice(msg, lumps)
+        if out is not None:
+            return out
     plan = _fix_clen(msg, lumps, Plan(lumps), proto in _STREAM)
     return _serialize(msg, plan)
+
+
+def _splice(msg, lumps):
+    """``lumps`` applied to ``msg`` in the common case, as bytes: no lump
+    overlaps another and none reaches the body (so Content-Length stays).
+    There the ordering rules of :class:`data_lump.Plan` reduce to the
+    order (offset, seq) and each lump is written in turn: its ``before``
+    texts, the skipped range, its ``after`` texts.  None when a lump
+    starts before the previous one ends (merged ranges, dropped anchors,
+    an anchor after a delete at the same offset) or one reaches the body:
+    the caller then builds the Plan (from ``lumps`` as they were)."""
+    lumps = sorted(lumps, key=_LUMP_ORDER)
+    body_off = msg.body_offset
+    src = msg.hdr_text
+    if len(src) < body_off:
+        src = msg.buf[:body_off].decode("latin-1")
+    out = []
+    app = out.append
+    pos = 0
+    for lp in lumps:
+        off = lp.offset
+        if off < pos:
+            return None
+        app(src[pos:off])
+        if lp.before:
+            out += lp.before
+        pos = off + lp.length
+        if lp.after:
+            out += lp.after
+    if pos >= body_off:
+        return None
+    app(src[pos:body_off])
+    return "".join(out).encode("latin-1") + msg.body
 
 
 def _add_via(msg, via, extra_via_params, force_rport):
