@@ -72,8 +72,8 @@ def reply(req, code, reason, totag, body=""):
         name = line.split(":")[0].lower()
         if name in ("via", "from", "call-id", "cseq", "record-route"):
             out.append(line)
-        elif name == "to":
-            out.append(line + ";tag=%s" % totag)
+        elif name == "to":              # the BYE's To has the tag already
+            out.append(line if ";tag=" in line else line + ";tag=%s" % totag)
     out.append("Contact: <sip:service@127.0.0.1:%d;transport=UDP>" % UAS)
     if body:
         out.append("Content-Type: application/sdp")

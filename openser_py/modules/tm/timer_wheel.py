@@ -186,7 +186,8 @@ class TimerWheel:
     def disarm(self, handle):
         """Cancel the timer ``handle``; True if it was still armed."""
         idx = handle & _MASK32
-        if not idx or idx > self.capacity:
+        if not idx or idx > self.capacity or not handle >> 32:
+            # serial 0 is a free entry's: never unlink one (free list)
             return False
         mm, ents, off = self._mm, self._ents, self._off
         eo = ents + (idx - 1) * _ENT_SIZE

@@ -61,6 +61,20 @@ def test_disarm_and_stale_handles(wheel):
     assert wheel.due_of(h5) == 80
 
 
+def test_disarm_with_serial_zero_leaves_free_entries_alone(wheel):
+    """A handle whose serial is 0 names a free entry: disarming it must not
+    unlink that entry (it would corrupt the free list)."""
+    hs = [wheel.arm(0.0, 1.0, 1, i, 0, W.TK_FR) for i in range(3)]
+    assert wheel.disarm(hs[1])          # its entry is free again, serial 0
+    idx = hs[1] & 0xFFFFFFFF
+    assert not wheel.disarm(idx)        # serial 0, index of a free entry
+    assert not wheel.disarm(5)          # an entry never used
+    again = [wheel.arm(0.0, 1.0, 2, i, 0, W.TK_FR) for i in range(4)]
+    assert all(again) and len({h & 0xFFFFFFFF for h in again + hs}) == 6
+    assert wheel.pending() == 6
+    assert len(wheel.advance(1.0)) == 6
+
+
 def test_rounds_beyond_one_turn(alloc):
     w = W.TimerWheel(capacity=10, resolution=1.0, n_slots=8, epoch=0.0,
                      allocator=alloc)
