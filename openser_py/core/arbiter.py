@@ -109,6 +109,20 @@ def _probe_rcvbuf(sock, maxbuffer):
             size //= 2
 
 
+#: the -b / maxbuffer default (OpenSER's)
+DEFAULT_MAXBUFFER = 262144
+
+
+def rcvbuf_granted(sock, maxbuffer):
+    """``(kept, capped)`` for a bound UDP socket: the receive buffer the
+    kernel keeps (Linux reports twice what was granted, the other half
+    being its bookkeeping) and whether it granted less than *maxbuffer*
+    (Linux caps a request at ``net.core.rmem_max`` without an error)."""
+    kept = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    granted = kept // 2 if sys.platform.startswith("linux") else kept
+    return kept, granted < maxbuffer
+
+
 class Server(AttendantOps):
     """The attendant and its children (see the module docstring)."""
 
@@ -146,10 +160,17 @@ class Server(AttendantOps):
         if not self.fork:
             socks = socks[:1]
         socks = socks + self.tcp_sockets()
-        maxbuf = self.params.get("maxbuffer") or 262144
+        maxbuf = self.params.get("maxbuffer") or DEFAULT_MAXBUFFER
         for s in socks:
             bind_socket(s, maxbuf)
-            LM_INFO("listening on %s", s)
+            if s.proto != PROTO_UDP:
+                LM_INFO("listening on %s", s)
+                continue
+            kept, capped = rcvbuf_granted(s.sock, maxbuf)
+            LM_INFO("listening on %s (SO_RCVBUF is finally %d)", s, kept)
+            if capped and maxbuf > DEFAULT_MAXBUFFER:
+                LM_WARN("the kernel capped the receive buffer of %s below "
+                        "-b %d: raise net.core.rmem_max to use it", s, maxbuf)
         self._tls_load()
         return socks
 
