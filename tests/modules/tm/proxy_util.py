@@ -104,3 +104,22 @@ class Proxy:
     def inuse(self):
         """Transactions in the table."""
         return t_state.rt.table.count()
+
+
+def wait_mi_fifo(srv, fifo, reply_dir, timeout=15):
+    """Wait until the started server ``srv`` answers ``:version:`` on its
+    MI FIFO; close it and fail with its output if it never does."""
+    import time
+
+    from openser_py.ctl.mi_client import MiClientError
+    from openser_py.ctl.mi_client.fifo import fifo_request
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fifo_request(fifo, ":version:\n\n", 2, reply_dir=reply_dir)
+            return
+        except MiClientError:
+            if time.monotonic() > deadline:
+                srv.close()
+                raise AssertionError("no MI FIFO:\n" + srv.output())
+            time.sleep(0.05)

@@ -11,11 +11,11 @@ import uuid
 
 import pytest
 
-from openser_py.ctl.mi_client import MiClientError
 from openser_py.ctl.mi_client.fifo import fifo_request
 from tests.conftest import free_port
 from tests.integration.conftest import OpenserProcess
-from tests.modules.tm.proxy_util import first_line, header
+from tests.modules.tm.proxy_util import (first_line, header,
+                                         wait_mi_fifo)
 
 ROUTE = '''
 if (is_method("INVITE")) {
@@ -51,16 +51,7 @@ def server(tmp_path_factory):
               % (tmp, tmp))
     srv.paths, srv.mi_fifo, srv.dir = paths, str(tmp / "mi"), str(tmp) + "/"
     srv.start()
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            fifo_request(srv.mi_fifo, ":version:\n\n", 2, reply_dir=srv.dir)
-            break
-        except MiClientError:
-            if time.monotonic() > deadline:
-                srv.close()
-                raise AssertionError("no MI FIFO:\n" + srv.output())
-            time.sleep(0.05)
+    wait_mi_fifo(srv, srv.mi_fifo, srv.dir)
     yield srv
     assert srv.stop() == 0
     srv.close()

@@ -4,15 +4,14 @@ answers (to the SIP port, any worker) completes the local transaction and
 the asynchronous MI reply comes then; t_hash shows the transaction."""
 import socket
 import threading
-import time
 
 import pytest
 
-from openser_py.ctl.mi_client import MiClientError
 from openser_py.ctl.mi_client.fifo import fifo_request
 from tests.conftest import free_port
 from tests.integration.conftest import OpenserProcess
-from tests.modules.tm.proxy_util import first_line, header
+from tests.modules.tm.proxy_util import (first_line, header,
+                                         wait_mi_fifo)
 
 
 @pytest.fixture
@@ -25,16 +24,7 @@ def server(tmp_path):
               'modparam("tm", "wt_timer", 1)\n' % (tmp_path, tmp_path))
     srv.start()
     srv.fifo, srv.dir = str(tmp_path / "fifo"), str(tmp_path) + "/"
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            fifo_request(srv.fifo, ":version:\n\n", 2, reply_dir=srv.dir)
-            break
-        except MiClientError:
-            if time.monotonic() > deadline:
-                srv.close()
-                raise AssertionError("no MI FIFO:\n" + srv.output())
-            time.sleep(0.05)
+    wait_mi_fifo(srv, srv.fifo, srv.dir)
     yield srv
     assert srv.stop() == 0
     srv.close()
