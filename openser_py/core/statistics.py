@@ -68,8 +68,9 @@ class StatVar:
 
 
 _groups = {}      # group -> {lower name -> StatVar}
-_generation = 0   # bumped by reset_registry (see generation()); per-reply
-                  # code (tm's t_stats.inc) compares it directly: no call
+# bumped by reset_registry (see generation()); per-reply code (tm's
+# t_stats.inc) compares it directly: no call
+_generation = 0
 _order = []       # registration order of (group, StatVar)
 _table = None
 

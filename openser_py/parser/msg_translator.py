@@ -586,4 +586,3 @@ def _reply_via1(out, text, hf, end, received, rport):
         out.append(new)
         pos = stop
     out.append(text[pos:end])
-

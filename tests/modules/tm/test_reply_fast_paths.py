@@ -28,7 +28,6 @@ from openser_py.modules.tm.t_pick import Snapshot, should_relay
 from .conftest import make_cell, req
 
 
-
 def _insert(table, branches, callid):
     msg = req(callid=callid)
     h = H.tm_hash(msg.callid, msg.cseq.num_str)
