@@ -1,12 +1,15 @@
 """Fixtures for the tm tests: private shm arenas, SIP messages, fork helper."""
 
+import functools
+
 import pytest
 
 from openser_py.mem.shm import Arena
 from openser_py.mem.shm_alloc import ShmAllocator
 from openser_py.modules.tm import cell as C
+from openser_py.modules.tm import h_table as H
 from openser_py.modules.tm.h_table import TransTable
-from openser_py.modules.tm.t_lookup import request_key
+from openser_py.modules.tm.t_lookup import match_request, request_key
 from openser_py.parser.msg import parse_msg
 
 VIA = "SIP/2.0/UDP 192.0.2.99:5062;branch=z9hG4bKabc123"
@@ -70,3 +73,15 @@ def table(alloc):
 
 from tests.forking import reap, run_forked, spawn  # noqa: E402,F401
 from tests.modules.tm.conftest_proxy import proxy_factory  # noqa: E402,F401
+
+
+def insert_cell(table, branches=2, callid=CALLID):
+    """Insert the cell of an INVITE (``branches`` branches) into ``table``
+    through ``lookup_request``; its ``(hash, label)``."""
+    msg = req(callid=callid)
+    h = H.tm_hash(msg.callid, msg.cseq.num_str)
+    value = C.encode(make_cell(msg, branches=branches))
+    res, label = table.lookup_request(
+        h, functools.partial(match_request, request_key(msg)), value)
+    assert res == H.INSERTED
+    return h, label

@@ -1,29 +1,16 @@
 """CellView's batched reads and timer fields: same values as field by field."""
-import functools
 
 import pytest
 
 from openser_py.modules.tm import cell as C
 from openser_py.modules.tm import cell_view as CV
-from openser_py.modules.tm import h_table as H
 from openser_py.modules.tm import timer_wheel as W
-from openser_py.modules.tm.t_lookup import match_request, request_key
 
-from .conftest import make_cell, req
-
-
-def _insert(table, branches=2):
-    msg = req()
-    h = H.tm_hash(msg.callid, msg.cseq.num_str)
-    value = C.encode(make_cell(msg, branches=branches))
-    res, label = table.lookup_request(
-        h, functools.partial(match_request, request_key(msg)), value)
-    assert res == H.INSERTED
-    return h, label
+from .conftest import insert_cell
 
 
 def test_header_matches_get(table):
-    h, label = _insert(table)
+    h, label = insert_cell(table)
     with table.edit(h, label) as v:
         v.set("uas_status", 180)
         v.set("relayed_branch", -1)
@@ -43,7 +30,7 @@ def test_header_matches_get(table):
 
 
 def test_branch_head_matches_bget(table):
-    h, label = _insert(table)
+    h, label = insert_cell(table)
     with table.edit(h, label) as v:
         v.bset(1, "status", 487)
         v.bset(1, "flags", C.BR_ACTIVE | C.BR_CANCELED)
@@ -57,7 +44,7 @@ def test_branch_head_matches_bget(table):
 @pytest.mark.parametrize("kind", sorted(CV.TIMER_FIELDS))
 def test_timer_fields(table, kind):
     hname, dname, per_branch = CV.TIMER_FIELDS[kind]
-    h, label = _insert(table)
+    h, label = insert_cell(table)
     b = 1 if per_branch else 0
     with table.edit(h, label) as v:
         assert v.timer(kind, b) == (0, 0.0)
@@ -79,7 +66,7 @@ def test_disarm_and_rearm_through_the_wheel(table, alloc, monkeypatch):
     wheel = W.TimerWheel(capacity=2, resolution=0.05, epoch=0.0,
                          allocator=alloc)
     monkeypatch.setattr(t_cellio.rt, "wheel", wheel)
-    h, label = _insert(table)
+    h, label = insert_cell(table)
     try:
         with table.edit(h, label) as v:
             first = t_cellio.arm(v, W.TK_FR, 1, 1.0, 10.0)

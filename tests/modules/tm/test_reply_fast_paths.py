@@ -9,7 +9,6 @@
 * ``t_stats.inc`` with its kept counters counts where ``get_stat`` points,
   across a registry reset, and not at all with ``enable_stats=0``.
 """
-import functools
 import itertools
 import random
 
@@ -18,24 +17,12 @@ import pytest
 from openser_py.core import statistics
 from openser_py.modules.tm import cell as C
 from openser_py.modules.tm import cell_view as CV
-from openser_py.modules.tm import h_table as H
 from openser_py.modules.tm import t_cellio, t_reply, t_stats
 from openser_py.modules.tm import timer_wheel as W
 from openser_py.modules.tm.t_cellio import branch_states
-from openser_py.modules.tm.t_lookup import match_request, request_key
 from openser_py.modules.tm.t_pick import Snapshot, should_relay
 
-from .conftest import make_cell, req
-
-
-def _insert(table, branches, callid):
-    msg = req(callid=callid)
-    h = H.tm_hash(msg.callid, msg.cseq.num_str)
-    value = C.encode(make_cell(msg, branches=branches))
-    res, label = table.lookup_request(
-        h, functools.partial(match_request, request_key(msg)), value)
-    assert res == H.INSERTED
-    return h, label
+from .conftest import insert_cell
 
 
 def _general(v, b, code):
@@ -59,7 +46,7 @@ def test_kept_decisions_match_should_relay(table, monkeypatch):
                                    0)))
     checked = 0
     for nrb in (1, 2):
-        h, label = _insert(table, nrb, "c%d@example.com" % nrb)
+        h, label = insert_cell(table, nrb, "c%d@example.com" % nrb)
         with table.edit(h, label) as v:
             for flags, uas, mid, first, heads, b, code in itertools.product(
                     (0, C.T_IS_INVITE, C.T_IS_INVITE | C.T_CANCELED,
@@ -83,7 +70,7 @@ def test_kept_decisions_match_should_relay(table, monkeypatch):
 def test_kept_decisions_are_bounded(table, monkeypatch):
     monkeypatch.setattr(t_reply, "_DECISIONS", {})
     monkeypatch.setattr(t_reply, "_DECISIONS_MAX", 8)
-    h, label = _insert(table, 1, "bound@example.com")
+    h, label = insert_cell(table, 1, "bound@example.com")
     with table.edit(h, label) as v:
         for code in range(180, 200):
             assert t_reply._decision(v, v.header(), 0, code) == \
@@ -93,7 +80,7 @@ def test_kept_decisions_are_bounded(table, monkeypatch):
 
 @pytest.mark.parametrize("branches", [0, 1, 2, 4])
 def test_branch_heads_are_the_branch_records(table, branches):
-    h, label = _insert(table, branches, "heads@example.com")
+    h, label = insert_cell(table, branches, "heads@example.com")
     with table.edit(h, label) as v:
         for i in range(branches):
             v.bset(i, "status", 180 + i)
@@ -113,7 +100,7 @@ _KIND_SETS = [(W.TK_RETR, W.TK_FR), (W.TK_RETR, W.TK_FR, W.TK_CRETR,
 def test_take_timers_is_take_timer_per_kind(table, kinds, armed):
     per_branch = CV.TIMER_FIELDS[kinds[0]][2]
     b, other = (1, 0) if per_branch else (0, None)
-    h, label = _insert(table, 2, "timers@example.com")
+    h, label = insert_cell(table, 2, "timers@example.com")
     rnd = random.Random(armed)
     with table.edit(h, label) as v:
         handles = {}
@@ -138,7 +125,7 @@ def test_stop_branch_timers_and_put_on_wait_free_the_wheel(table, alloc,
     wheel = W.TimerWheel(capacity=16, resolution=0.05, epoch=0.0,
                          allocator=alloc)
     monkeypatch.setattr(t_cellio.rt, "wheel", wheel)
-    h, label = _insert(table, 2, "wheel@example.com")
+    h, label = insert_cell(table, 2, "wheel@example.com")
     try:
         with table.edit(h, label) as v:
             for kind in (W.TK_RETR, W.TK_FR, W.TK_CRETR, W.TK_CFR):
